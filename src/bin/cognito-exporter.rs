@@ -1,0 +1,239 @@
+//! The exporter's command line: parses flags, sets up logging, loads the configuration
+//! and hands over to [`cognito_exporter::run`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use cognito_exporter::aws::ClientOptions;
+use cognito_exporter::config::{self, Config, FlagOverrides};
+use cognito_exporter::http::ServerOptions;
+use cognito_exporter::logging::{self, LogFormat};
+use cognito_exporter::webconfig::WebSecurity;
+use cognito_exporter::{RunError, demo};
+use tokio_util::sync::CancellationToken;
+
+/// Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.
+#[derive(Debug, Parser)]
+#[command(name = "cognito-exporter", version, about)]
+struct Args {
+    /// Configuration file (YAML, or TOML when it ends in .toml).
+    #[arg(long = "config.file", value_name = "PATH")]
+    config_file: Option<PathBuf>,
+    /// Validate the configuration (and the web configuration file) and exit.
+    #[arg(long = "config.check")]
+    config_check: bool,
+    /// Address to listen on; ":PORT" listens on every interface.
+    #[arg(
+        long = "web.listen-address",
+        default_value = ":9866",
+        value_name = "ADDR"
+    )]
+    listen_address: String,
+    /// Path under which metrics are served.
+    #[arg(
+        long = "web.telemetry-path",
+        default_value = "/metrics",
+        value_name = "PATH"
+    )]
+    telemetry_path: String,
+    /// Scrapes served at once; more get 503. 0 means no limit.
+    #[arg(long = "web.max-requests", default_value_t = 40, value_name = "N")]
+    max_requests: usize,
+    /// Open connections at once; more are closed on accept.
+    #[arg(long = "web.max-connections", default_value_t = 1024, value_name = "N")]
+    max_connections: usize,
+    /// Web configuration file (TLS, basic auth, headers), in the Prometheus exporter format.
+    #[arg(long = "web.config.file", value_name = "PATH")]
+    web_config_file: Option<PathBuf>,
+    /// Only log messages at this level or above.
+    #[arg(long = "log.level", default_value = "info", value_parser = ["debug", "info", "warn", "error"])]
+    log_level: String,
+    /// Log line format.
+    #[arg(long = "log.format", default_value = "logfmt", value_enum)]
+    log_format: LogFormat,
+    /// Poll a built-in Cognito simulator with seeded pools instead of AWS.
+    #[arg(long)]
+    demo: bool,
+    /// poll.interval: time between the starts of two cycles (e.g. 30s, 5m).
+    #[arg(long = "poll.interval", value_name = "DURATION")]
+    poll_interval: Option<String>,
+    /// poll.timeout: limit on one AWS operation, retries included.
+    #[arg(long = "poll.timeout", value_name = "DURATION")]
+    poll_timeout: Option<String>,
+    /// poll.requests_per_second: API calls started per second per target.
+    #[arg(long = "poll.requests-per-second", value_name = "RATE")]
+    poll_requests_per_second: Option<f64>,
+    /// poll.concurrency: API calls in flight per target.
+    #[arg(long = "poll.concurrency", value_name = "N")]
+    poll_concurrency: Option<u64>,
+    /// poll.max_staleness: how long a failing pool keeps its last known configuration.
+    #[arg(long = "poll.max-staleness", value_name = "DURATION")]
+    poll_max_staleness: Option<String>,
+}
+
+/// Exit code for a bad configuration, as the Prometheus tools use it.
+const CONFIG_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    logging::init(&args.log_level, args.log_format);
+    let flags = FlagOverrides {
+        interval: args.poll_interval.clone(),
+        timeout: args.poll_timeout.clone(),
+        requests_per_second: args.poll_requests_per_second,
+        concurrency: args.poll_concurrency,
+        max_staleness: args.poll_max_staleness.clone(),
+    };
+    let mut problems = Vec::new();
+    let config = match config::load(args.config_file.as_deref(), &flags) {
+        Ok(config) => Some(config),
+        Err(errors) => {
+            problems.extend(errors.0);
+            None
+        }
+    };
+    let security = match &args.web_config_file {
+        None => None,
+        Some(path) => match WebSecurity::from_file(path) {
+            Ok(security) => Some(security),
+            Err(errors) => {
+                problems.push(errors.to_string());
+                None
+            }
+        },
+    };
+    let listen = match parse_listen_address(&args.listen_address) {
+        Ok(addr) => Some(addr),
+        Err(e) => {
+            problems.push(format!("--web.listen-address: {e}"));
+            None
+        }
+    };
+    if !args.telemetry_path.starts_with('/')
+        || matches!(
+            args.telemetry_path.as_str(),
+            "/" | "/-/healthy" | "/-/ready"
+        )
+    {
+        problems.push(format!(
+            "--web.telemetry-path: {:?} must start with / and differ from /, /-/healthy and /-/ready",
+            args.telemetry_path
+        ));
+    }
+    let (Some(config), Some(listen), true) = (config, listen, problems.is_empty()) else {
+        for p in &problems {
+            eprintln!("cognito-exporter: invalid configuration: {p}");
+        }
+        return ExitCode::from(CONFIG_ERROR);
+    };
+    if args.config_check {
+        println!("configuration OK: {} target(s)", config.targets.len());
+        return ExitCode::SUCCESS;
+    }
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    let server = ServerOptions {
+        telemetry_path: args.telemetry_path.clone(),
+        max_requests: args.max_requests,
+        max_connections: args.max_connections,
+        demo: args.demo,
+        security,
+        ..ServerOptions::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cognito-exporter: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config, listen, server, args.demo)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ RunError::Target { .. }) => {
+            tracing::error!(error = %e, "cannot set up a target");
+            ExitCode::from(CONFIG_ERROR)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "exporter failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(
+    mut config: Config,
+    listen: SocketAddr,
+    server: ServerOptions,
+    demo: bool,
+) -> Result<(), RunError> {
+    let shutdown = CancellationToken::new();
+    let mut clients = ClientOptions::default();
+    let _simulator = if demo {
+        let running = demo::start(&mut config, &mut clients).await?;
+        Some(running)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        address = %local,
+        telemetry_path = %server.telemetry_path,
+        version = cognito_exporter::VERSION,
+        targets = config.targets.len(),
+        "listening"
+    );
+    if demo {
+        tracing::warn!(
+            "demo mode: polling the built-in Cognito simulator; every value is simulated, no AWS account is polled"
+        );
+    }
+    if let Some(security) = &server.security {
+        // Certificates and the file rotate without a restart.
+        security.spawn_reloader(Duration::from_secs(30), shutdown.clone());
+    }
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    cognito_exporter::run(config, listener, server, clients, shutdown).await
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight scrapes");
+    shutdown.cancel();
+}
+
+/// `:PORT` listens on every interface; otherwise `HOST:PORT`.
+fn parse_listen_address(addr: &str) -> Result<SocketAddr, String> {
+    let full = if addr.starts_with(':') {
+        format!("0.0.0.0{addr}")
+    } else {
+        addr.to_string()
+    };
+    use std::net::ToSocketAddrs;
+    full.to_socket_addrs()
+        .map_err(|e| format!("{addr:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{addr:?} resolves to no address"))
+}

@@ -1,0 +1,216 @@
+//! Configuration: layered with figment (built-in defaults ← the file given by
+//! `--config.file` ← `COGNITO_EXPORTER_*` environment ← command-line flags), then
+//! validated in one pass that reports every problem, each naming its key and where the
+//! value came from.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Toml, Yaml};
+use figment::value::{Dict, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use regex::Regex;
+
+mod check;
+
+pub use check::{is_valid_pool_id, is_valid_region};
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub poll: PollConfig,
+    /// At least one: with none configured, one target from the standard AWS chain.
+    pub targets: Vec<TargetConfig>,
+    /// Things worth a warning in the log once logging is set up.
+    pub warnings: Vec<String>,
+}
+
+/// `poll.*`: how often and how fast to call Cognito.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollConfig {
+    /// Time between the starts of two cycles of a target.
+    pub interval: Duration,
+    /// Limit on one AWS operation, retries included.
+    pub timeout: Duration,
+    /// API calls started per second per target (account and region), all operations.
+    pub requests_per_second: f64,
+    /// API calls in flight per target.
+    pub concurrency: usize,
+    /// How long a pool whose polls fail keeps serving its last known configuration.
+    pub max_staleness: Duration,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(300),
+            timeout: Duration::from_secs(30),
+            requests_per_second: 5.0,
+            concurrency: 4,
+            max_staleness: Duration::from_secs(900),
+        }
+    }
+}
+
+/// One entry of `targets`: an account and region to poll.
+#[derive(Clone, Debug, Default)]
+pub struct TargetConfig {
+    /// Region; `None` takes it from the standard AWS chain.
+    pub region: Option<String>,
+    /// Role assumed through STS for this target.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// Endpoint override for Cognito and STS.
+    pub endpoint_url: Option<String>,
+    /// Explicit pool IDs; `None` discovers every pool with ListUserPools.
+    pub user_pools: Option<Vec<String>>,
+    /// Keep only pools whose name matches.
+    pub include: Option<Regex>,
+    /// Drop pools whose name matches.
+    pub exclude: Option<Regex>,
+}
+
+impl TargetConfig {
+    /// The account ID in `role_arn`, known before any call is made.
+    pub fn role_account_id(&self) -> Option<&str> {
+        self.role_arn.as_deref()?.split(':').nth(4)
+    }
+
+    /// Whether a pool of this name passes the include and exclude filters.
+    pub fn wants(&self, name: &str) -> bool {
+        self.include.as_ref().is_none_or(|re| re.is_match(name))
+            && !self.exclude.as_ref().is_some_and(|re| re.is_match(name))
+    }
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug, Default)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Values from command-line flags, the last and strongest layer.
+#[derive(Clone, Debug, Default)]
+pub struct FlagOverrides {
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub requests_per_second: Option<f64>,
+    pub concurrency: Option<u64>,
+    pub max_staleness: Option<String>,
+}
+
+/// Builds the layered figment. `file` is read here so that a missing or unreadable file
+/// is an error rather than an empty layer.
+pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, ConfigErrors> {
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![format!(
+                "{}: cannot read the file: {e}",
+                path.display()
+            )])
+        })?;
+        figment = figment.merge(FileLayer::new(path, text));
+    }
+    figment = figment.merge(Env::prefixed("COGNITO_EXPORTER_").split("__"));
+    let f = flags;
+    let keys: [(&str, Option<Value>); 5] = [
+        ("poll.interval", f.interval.clone().map(Value::from)),
+        ("poll.timeout", f.timeout.clone().map(Value::from)),
+        (
+            "poll.requests_per_second",
+            f.requests_per_second.map(Value::from),
+        ),
+        ("poll.concurrency", f.concurrency.map(Value::from)),
+        (
+            "poll.max_staleness",
+            f.max_staleness.clone().map(Value::from),
+        ),
+    ];
+    for (key, value) in keys {
+        if let Some(value) = value {
+            figment = figment.merge((key, value));
+        }
+    }
+    Ok(figment)
+}
+
+/// Loads and validates the configuration from all layers.
+pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Config, ConfigErrors> {
+    from_figment(&figment(file, flags)?)
+}
+
+/// Validates a figment's merged data.
+pub fn from_figment(figment: &Figment) -> Result<Config, ConfigErrors> {
+    // The merged value of each top-level key, with the tags that say where it came from.
+    let data = figment
+        .data()
+        .map_err(|e| ConfigErrors(figment_errors(e)))?;
+    let mut root = Dict::new();
+    for key in data.values().flat_map(|dict| dict.keys()) {
+        if !root.contains_key(key) {
+            let value = figment
+                .find_value(key)
+                .map_err(|e| ConfigErrors(figment_errors(e)))?;
+            root.insert(key.clone(), value);
+        }
+    }
+    check::Checker::new(figment).config(&root)
+}
+
+fn figment_errors(error: figment::Error) -> Vec<String> {
+    error.into_iter().map(|e| e.to_string()).collect()
+}
+
+/// A configuration file as a figment layer that knows its path, so every message about
+/// one of its values names the file.
+struct FileLayer {
+    path: PathBuf,
+    text: String,
+}
+
+impl FileLayer {
+    fn new(path: &Path, text: String) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            text,
+        }
+    }
+}
+
+impl Provider for FileLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::from(
+            self.path.display().to_string(),
+            figment::Source::File(self.path.clone()),
+        )
+    }
+
+    fn data(&self) -> figment::Result<figment::value::Map<Profile, Dict>> {
+        let is_toml = self.path.extension().is_some_and(|e| e == "toml");
+        let parsed = if is_toml {
+            Toml::string(&self.text).data()
+        } else {
+            Yaml::string(&self.text).data()
+        };
+        parsed.map_err(|e| {
+            figment::Error::from(format!("{}: syntax error: {}", self.path.display(), e.kind))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

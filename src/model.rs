@@ -1,0 +1,215 @@
+//! The exporter's view of a user pool: what `GetLogDeliveryConfiguration` said about it,
+//! reduced to the closed vocabularies the metrics are labelled with.
+
+use std::sync::Arc;
+
+/// `LogConfigurationType.EventSource`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// `userNotification`: message-delivery errors (Essentials plan and up).
+    UserNotification,
+    /// `userAuthEvents`: threat-protection user activity (Plus plan).
+    UserAuthEvents,
+}
+
+impl Source {
+    pub const ALL: [Source; 2] = [Source::UserNotification, Source::UserAuthEvents];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::UserNotification => "userNotification",
+            Source::UserAuthEvents => "userAuthEvents",
+        }
+    }
+}
+
+/// `LogConfigurationType.LogLevel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Error,
+    Info,
+}
+
+impl Level {
+    pub const ALL: [Level; 2] = [Level::Error, Level::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "ERROR",
+            Level::Info => "INFO",
+        }
+    }
+}
+
+/// Which of the destination members of `LogConfigurationType` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// `CloudWatchLogsConfiguration.LogGroupArn`.
+    CloudwatchLogs,
+    /// `S3Configuration.BucketArn`.
+    S3,
+    /// `FirehoseConfiguration.StreamArn`.
+    Firehose,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::CloudwatchLogs, Kind::S3, Kind::Firehose];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::CloudwatchLogs => "cloudwatch_logs",
+            Kind::S3 => "s3",
+            Kind::Firehose => "firehose",
+        }
+    }
+}
+
+/// One (source, level, kind) cell of the destination matrix.
+pub type Combination = (Source, Level, Kind);
+
+/// The four combinations `SetLogDeliveryConfiguration` accepts. Every pool exports each of
+/// them, 0 or 1, so that a series never changes identity when a configuration changes.
+pub const STANDARD_COMBINATIONS: [Combination; 4] = [
+    (Source::UserNotification, Level::Error, Kind::CloudwatchLogs),
+    (Source::UserAuthEvents, Level::Info, Kind::CloudwatchLogs),
+    (Source::UserAuthEvents, Level::Info, Kind::S3),
+    (Source::UserAuthEvents, Level::Info, Kind::Firehose),
+];
+
+/// A destination a pool delivers logs to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Destination {
+    pub source: Source,
+    pub level: Level,
+    pub kind: Kind,
+    /// The log group, bucket or delivery stream ARN, as the API returned it.
+    pub arn: String,
+}
+
+impl Destination {
+    pub fn combination(&self) -> Combination {
+        (self.source, self.level, self.kind)
+    }
+}
+
+/// A pool's log-delivery configuration, destinations sorted so equal configurations compare equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogDelivery {
+    destinations: Vec<Destination>,
+}
+
+impl LogDelivery {
+    pub fn new(mut destinations: Vec<Destination>) -> Self {
+        destinations.sort();
+        destinations.dedup();
+        Self { destinations }
+    }
+
+    pub fn destinations(&self) -> &[Destination] {
+        &self.destinations
+    }
+
+    pub fn has(&self, combination: Combination) -> bool {
+        self.destinations
+            .iter()
+            .any(|d| d.combination() == combination)
+    }
+
+    /// Every cell to export: the four standard ones, then any other combination the API
+    /// returned (exported with value 1, since nothing the API says is hidden).
+    pub fn matrix(&self) -> impl Iterator<Item = (Combination, bool)> + '_ {
+        let standard = STANDARD_COMBINATIONS.iter().map(|&c| (c, self.has(c)));
+        let mut extra: Vec<Combination> = self
+            .destinations
+            .iter()
+            .map(Destination::combination)
+            .filter(|c| !STANDARD_COMBINATIONS.contains(c))
+            .collect();
+        extra.dedup();
+        standard.chain(extra.into_iter().map(|c| (c, true)))
+    }
+}
+
+/// What the exporter knows of one pool after a cycle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolRecord {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    /// The last configuration read successfully, while it is fresh enough to serve.
+    pub delivery: Option<LogDelivery>,
+    /// Whether this cycle's `GetLogDeliveryConfiguration` for the pool succeeded.
+    pub success: bool,
+    /// Unix time of the last successful read, if there ever was one.
+    pub last_success: Option<f64>,
+}
+
+impl PoolRecord {
+    /// True when the pool failed long enough that its log series are withheld.
+    pub fn is_stale(&self) -> bool {
+        !self.success && self.delivery.is_none()
+    }
+}
+
+/// The outcome of one cycle of one target, swapped in whole.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TargetSnapshot {
+    pub account_id: String,
+    pub region: String,
+    /// The cycle listed the pools and at least one pool answered (or there were none).
+    pub up: bool,
+    /// Wall-clock seconds the cycle took.
+    pub duration_seconds: f64,
+    /// Unix time the cycle ended.
+    pub finished_at: f64,
+    /// Sorted by pool ID.
+    pub pools: Vec<PoolRecord>,
+}
+
+impl TargetSnapshot {
+    pub fn stale_pools(&self) -> usize {
+        self.pools.iter().filter(|p| p.is_stale()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dest(source: Source, level: Level, kind: Kind) -> Destination {
+        Destination {
+            source,
+            level,
+            kind,
+            arn: format!("arn:{}", kind.as_str()),
+        }
+    }
+
+    #[test]
+    fn matrix_has_four_standard_cells_even_when_empty() {
+        let cells: Vec<_> = LogDelivery::default().matrix().collect();
+        assert_eq!(cells.len(), 4);
+        assert!(cells.iter().all(|(_, on)| !on));
+    }
+
+    #[test]
+    fn matrix_marks_configured_cells_and_appends_unusual_ones() {
+        let delivery = LogDelivery::new(vec![
+            dest(Source::UserAuthEvents, Level::Info, Kind::S3),
+            dest(Source::UserNotification, Level::Info, Kind::Firehose),
+        ]);
+        let cells: Vec<_> = delivery.matrix().collect();
+        assert_eq!(cells.len(), 5);
+        assert_eq!(
+            cells[2],
+            ((Source::UserAuthEvents, Level::Info, Kind::S3), true)
+        );
+        assert_eq!(
+            cells[4],
+            (
+                (Source::UserNotification, Level::Info, Kind::Firehose),
+                true
+            )
+        );
+        assert!(!cells[0].1 && !cells[1].1 && !cells[3].1);
+    }
+}

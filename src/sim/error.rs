@@ -1,0 +1,232 @@
+//! The errors the simulator answers with: Cognito's exception codes, the HTTP status AWS
+//! sends with each, and AWS's "N validation errors detected" message format.
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// An exception code the simulator can answer with.
+///
+/// The first nine are the ones a fault may inject ([`ErrorCode::INJECTABLE`]); the rest
+/// come only from the simulator's own checks of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ErrorCode {
+    InvalidParameterException,
+    InternalErrorException,
+    TooManyRequestsException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    AccessDeniedException,
+    UnrecognizedClientException,
+    ExpiredTokenException,
+    ThrottlingException,
+    /// The `X-Amz-Target` or `Action` names no operation the simulator knows.
+    UnknownOperationException,
+    /// The request carries no `Authorization` header.
+    MissingAuthenticationTokenException,
+    /// The `Authorization` header has no readable credential scope.
+    IncompleteSignatureException,
+    /// The body is not JSON, or a member has the wrong JSON type.
+    SerializationException,
+}
+
+impl ErrorCode {
+    /// The codes a fault rule may inject.
+    pub const INJECTABLE: [ErrorCode; 9] = [
+        ErrorCode::InvalidParameterException,
+        ErrorCode::InternalErrorException,
+        ErrorCode::TooManyRequestsException,
+        ErrorCode::NotAuthorizedException,
+        ErrorCode::ResourceNotFoundException,
+        ErrorCode::AccessDeniedException,
+        ErrorCode::UnrecognizedClientException,
+        ErrorCode::ExpiredTokenException,
+        ErrorCode::ThrottlingException,
+    ];
+
+    const ALL: [ErrorCode; 13] = [
+        ErrorCode::InvalidParameterException,
+        ErrorCode::InternalErrorException,
+        ErrorCode::TooManyRequestsException,
+        ErrorCode::NotAuthorizedException,
+        ErrorCode::ResourceNotFoundException,
+        ErrorCode::AccessDeniedException,
+        ErrorCode::UnrecognizedClientException,
+        ErrorCode::ExpiredTokenException,
+        ErrorCode::ThrottlingException,
+        ErrorCode::UnknownOperationException,
+        ErrorCode::MissingAuthenticationTokenException,
+        ErrorCode::IncompleteSignatureException,
+        ErrorCode::SerializationException,
+    ];
+
+    /// The code as it appears in `__type` and `x-amzn-ErrorType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidParameterException => "InvalidParameterException",
+            ErrorCode::InternalErrorException => "InternalErrorException",
+            ErrorCode::TooManyRequestsException => "TooManyRequestsException",
+            ErrorCode::NotAuthorizedException => "NotAuthorizedException",
+            ErrorCode::ResourceNotFoundException => "ResourceNotFoundException",
+            ErrorCode::AccessDeniedException => "AccessDeniedException",
+            ErrorCode::UnrecognizedClientException => "UnrecognizedClientException",
+            ErrorCode::ExpiredTokenException => "ExpiredTokenException",
+            ErrorCode::ThrottlingException => "ThrottlingException",
+            ErrorCode::UnknownOperationException => "UnknownOperationException",
+            ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
+            ErrorCode::IncompleteSignatureException => "IncompleteSignatureException",
+            ErrorCode::SerializationException => "SerializationException",
+        }
+    }
+
+    /// The status Cognito sends with this code: every client error is a 400.
+    pub fn http_status(self) -> StatusCode {
+        match self {
+            ErrorCode::InternalErrorException => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Whether a fault rule may inject this code.
+    pub fn is_injectable(self) -> bool {
+        Self::INJECTABLE.contains(&self)
+    }
+
+    /// The message AWS typically sends with this code, used when a fault gives none.
+    pub fn default_message(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidParameterException => "Invalid parameter",
+            ErrorCode::InternalErrorException => "Internal server error",
+            ErrorCode::TooManyRequestsException => "Too many requests",
+            ErrorCode::NotAuthorizedException => "Not authorized",
+            ErrorCode::ResourceNotFoundException => "User pool not found",
+            ErrorCode::AccessDeniedException => "User is not authorized to perform this action",
+            ErrorCode::UnrecognizedClientException => {
+                "The security token included in the request is invalid."
+            }
+            ErrorCode::ExpiredTokenException => {
+                "The security token included in the request is expired"
+            }
+            ErrorCode::ThrottlingException => "Rate exceeded",
+            ErrorCode::UnknownOperationException => "Unknown operation",
+            ErrorCode::MissingAuthenticationTokenException => "Missing Authentication Token",
+            ErrorCode::IncompleteSignatureException => "Incomplete signature",
+            ErrorCode::SerializationException => "Malformed request body",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|code| code.as_str() == s)
+            .ok_or_else(|| format!("unknown error code {s:?}"))
+    }
+}
+
+/// An error answer: a code and its message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidParameterException, message)
+    }
+
+    pub(crate) fn serialization(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::SerializationException, message)
+    }
+
+    pub(crate) fn pool_not_found(pool_id: &str) -> Self {
+        Self::new(
+            ErrorCode::ResourceNotFoundException,
+            format!("User pool {pool_id} does not exist."),
+        )
+    }
+}
+
+/// Collects model-constraint violations so one answer names every one of them, the way
+/// AWS's "2 validation errors detected: ...; ..." messages do.
+#[derive(Default)]
+pub(crate) struct Violations(Vec<String>);
+
+impl Violations {
+    pub(crate) fn null(&mut self, path: &str) {
+        self.0.push(format!(
+            "Value null at '{path}' failed to satisfy constraint: Member must not be null"
+        ));
+    }
+
+    pub(crate) fn constraint(&mut self, path: &str, value: impl fmt::Display, constraint: &str) {
+        self.0.push(format!(
+            "Value '{value}' at '{path}' failed to satisfy constraint: Member must {constraint}"
+        ));
+    }
+
+    pub(crate) fn into_result(self) -> Result<(), ApiError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::invalid_parameter(format!(
+                "1 validation error detected: {}",
+                self.0[0]
+            ))),
+            n => Err(ApiError::invalid_parameter(format!(
+                "{n} validation errors detected: {}",
+                self.0.join("; ")
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_statuses_match_aws() {
+        for code in ErrorCode::ALL {
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+        }
+        assert_eq!(ErrorCode::InternalErrorException.http_status(), 500);
+        assert_eq!(ErrorCode::ThrottlingException.http_status(), 400);
+        assert!(!ErrorCode::UnknownOperationException.is_injectable());
+        assert!("Nope".parse::<ErrorCode>().is_err());
+    }
+
+    #[test]
+    fn violations_are_counted_and_joined() {
+        let mut v = Violations::default();
+        assert!(std::mem::take(&mut v).into_result().is_ok());
+        v.null("maxResults");
+        v.constraint("logLevel", "DEBUG", "satisfy enum value set: [ERROR, INFO]");
+        let err = v.into_result().expect_err("two violations");
+        assert_eq!(err.code, ErrorCode::InvalidParameterException);
+        assert!(
+            err.message
+                .starts_with("2 validation errors detected: Value null")
+        );
+        assert!(err.message.contains("; Value 'DEBUG' at 'logLevel'"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Damaged answers for the malformed-response and connection faults: what a client gets
+//! when a proxy, a network or a newer API version misbehaves.
+
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt as _};
+use http::header::CONTENT_LENGTH;
+use http::{HeaderMap, HeaderValue};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use serde_json::{Value, json};
+
+use super::cognito::Scope;
+use super::faults::EnumField;
+use super::server::Body;
+
+/// A load balancer's error page, as clients meet it in front of real services.
+pub(crate) fn html_502() -> Bytes {
+    Bytes::from_static(
+        b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+          <center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+    )
+}
+
+/// The first half of a body (never all of it).
+pub(crate) fn truncate(body: Bytes) -> Bytes {
+    let keep = body.len() / 2;
+    body.slice(..keep)
+}
+
+/// A body that sends `after` bytes of `body`, then fails, which makes hyper drop the
+/// connection; `Content-Length` announces the whole body so the client knows it was cut.
+pub(crate) fn reset_after(body: Bytes, after: usize, headers: &mut HeaderMap) -> Body {
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let head = body.slice(..after.min(body.len().saturating_sub(1)));
+    let first = stream::iter([Ok(Frame::data(head))]);
+    let then_fail = stream::once(async {
+        // Pending for a moment lets hyper flush the partial body before the failure.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(io::Error::other("injected connection reset"))
+    });
+    BodyExt::boxed(StreamBody::new(first.chain(then_fail)))
+}
+
+/// Replaces `LogLevel` with `DEBUG` or `EventSource` with `userDebugEvents` in every log
+/// configuration of the answer.
+pub(crate) fn unknown_enum(answer: &mut Value, field: EnumField, scope: &Scope<'_>) {
+    let (name, value) = match field {
+        EnumField::LogLevel => ("LogLevel", "DEBUG"),
+        EnumField::EventSource => ("EventSource", "userDebugEvents"),
+    };
+    if let Some(configs) = configurations(answer, scope) {
+        for config in configs.iter_mut().filter_map(Value::as_object_mut) {
+            config.insert(name.to_owned(), json!(value));
+        }
+    }
+}
+
+/// Removes member `field` wherever it occurs in the answer.
+pub(crate) fn missing_field(answer: &mut Value, field: &str, scope: &Scope<'_>) {
+    // Make sure a log-delivery answer has configurations for a field to be missing from.
+    let _ = configurations(answer, scope);
+    remove_everywhere(answer, field);
+}
+
+fn remove_everywhere(value: &mut Value, field: &str) {
+    match value {
+        Value::Object(map) => {
+            map.remove(field);
+            map.values_mut().for_each(|v| remove_everywhere(v, field));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| remove_everywhere(v, field)),
+        _ => {}
+    }
+}
+
+/// The `LogConfigurations` of a log-delivery answer, with one made up if it had none,
+/// so that damage to them is always visible.
+fn configurations<'v>(answer: &'v mut Value, scope: &Scope<'_>) -> Option<&'v mut Vec<Value>> {
+    let configs = answer
+        .get_mut("LogDeliveryConfiguration")?
+        .get_mut("LogConfigurations")?
+        .as_array_mut()?;
+    if configs.is_empty() {
+        let arn = format!(
+            "arn:aws:logs:{}:{}:log-group:/aws/cognito/injected",
+            scope.region, scope.account
+        );
+        configs.push(json!({
+            "LogLevel": "ERROR",
+            "EventSource": "userNotification",
+            "CloudWatchLogsConfiguration": {"LogGroupArn": arn},
+        }));
+    }
+    Some(configs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCOPE: Scope<'static> = Scope {
+        account: "123456789012",
+        region: "us-east-1",
+    };
+
+    fn answer(configs: Value) -> Value {
+        json!({"LogDeliveryConfiguration": {"UserPoolId": "p", "LogConfigurations": configs}})
+    }
+
+    #[test]
+    fn unknown_enums_replace_every_configuration_value() {
+        let mut a = answer(json!([{"LogLevel": "INFO", "EventSource": "userAuthEvents"}]));
+        unknown_enum(&mut a, EnumField::EventSource, &SCOPE);
+        let c = &a["LogDeliveryConfiguration"]["LogConfigurations"][0];
+        assert_eq!(
+            (c["EventSource"].as_str(), c["LogLevel"].as_str()),
+            (Some("userDebugEvents"), Some("INFO"))
+        );
+        let mut empty = answer(json!([]));
+        unknown_enum(&mut empty, EnumField::LogLevel, &SCOPE);
+        assert_eq!(
+            empty["LogDeliveryConfiguration"]["LogConfigurations"][0]["LogLevel"],
+            "DEBUG"
+        );
+    }
+
+    #[test]
+    fn missing_fields_vanish_everywhere() {
+        let mut a = json!({"UserPools": [{"Id": "a", "Name": "n"}, {"Id": "b"}]});
+        missing_field(&mut a, "Id", &SCOPE);
+        assert_eq!(a, json!({"UserPools": [{"Name": "n"}, {}]}));
+        let mut empty = answer(json!([]));
+        missing_field(&mut empty, "LogLevel", &SCOPE);
+        let c = &empty["LogDeliveryConfiguration"]["LogConfigurations"][0];
+        assert!(c.get("LogLevel").is_none() && c.get("EventSource").is_some());
+    }
+
+    #[test]
+    fn truncation_always_cuts() {
+        assert_eq!(
+            truncate(Bytes::from_static(b"{\"a\":1}")),
+            Bytes::from_static(b"{\"a")
+        );
+        assert!(truncate(Bytes::from_static(b"{")).is_empty());
+    }
+}

@@ -1,0 +1,189 @@
+//! `cognito-sim`: an Amazon Cognito user-pool and STS simulator speaking the real wire
+//! protocols (AWS JSON 1.1 for Cognito, AWS Query for STS), so the AWS SDKs, boto3 and
+//! the aws CLI work against it with `--endpoint-url`. It owns the simulated pools, the
+//! fault injection used to test the exporter's error handling, and the counters that say
+//! what really happened.
+//!
+//! Operations: `ListUserPools`, `DescribeUserPool`, `CreateUserPool`, `DeleteUserPool`,
+//! `GetLogDeliveryConfiguration`, `SetLogDeliveryConfiguration`; STS `GetCallerIdentity`
+//! and `AssumeRole`.
+//!
+//! Identity: SigV4 signatures are not verified, but the `Authorization` header must be
+//! present (else `MissingAuthenticationTokenException`); its credential scope gives the
+//! access key and region. State is namespaced by (account, region). Access keys issued by
+//! `AssumeRole` belong to the account in the role's ARN (and expire, answering
+//! `ExpiredTokenException`); any other key belongs to the default account.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use cognito_exporter::sim::{self, ErrorCode, FaultRule, FaultSet, SimOptions};
+//!
+//! let sim = sim::spawn(SimOptions { pools_per_region: 12, ..SimOptions::default() }).await?;
+//! println!("endpoint {}", sim.endpoint_url());
+//! sim.state()
+//!     .set_faults(FaultSet {
+//!         rules: vec![FaultRule::error(ErrorCode::ThrottlingException).operation("ListUserPools").count(2)],
+//!         ..FaultSet::default()
+//!     })
+//!     .expect("valid fault set");
+//! // ... drive an SDK client at sim.endpoint_url() ...
+//! let stats = sim.state().stats();
+//! assert_eq!(stats.operation("ListUserPools").injected("ThrottlingException"), 2);
+//! sim.shutdown().await
+//! # }
+//! ```
+
+mod api;
+mod auth;
+mod cognito;
+mod control;
+mod credentials;
+mod error;
+mod fault_spec;
+mod faults;
+mod ids;
+mod inject;
+mod mangle;
+mod model;
+mod pagination;
+mod seed;
+mod server;
+mod state;
+mod stats;
+mod sts;
+mod validation;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+pub use error::{ApiError, ErrorCode};
+pub use faults::{
+    COGNITO_OPERATIONS, EnumField, Fault, FaultError, FaultRule, FaultSet, RateLimit,
+    STS_OPERATIONS,
+};
+pub use model::{Destination, EventSource, LogConfiguration, LogLevel};
+pub use state::{PoolInfo, SimState};
+pub use stats::{OpCounts, Stats};
+pub use validation::validate;
+
+/// The account static access keys belong to unless configured otherwise.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+
+/// How the simulator starts.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// The account of static (non-`AssumeRole`) access keys.
+    pub account_id: String,
+    /// Regions of the default account that get `pools_per_region` seeded pools.
+    pub regions: Vec<String>,
+    /// How many pools to seed in each of `regions`.
+    pub pools_per_region: usize,
+    /// Drives pool IDs, access keys, request IDs and the default fault RNG seed.
+    pub seed: u64,
+    /// Lifetime of `AssumeRole` credentials when the request names no `DurationSeconds`.
+    pub assume_role_lifetime: Duration,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            regions: vec!["us-east-1".to_owned()],
+            pools_per_region: 0,
+            seed: 0,
+            assume_role_lifetime: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// A simulator, seeded and ready to serve.
+pub struct Simulator {
+    state: Arc<SimState>,
+}
+
+impl Simulator {
+    /// Builds the state and seeds the pools.
+    pub fn new(options: SimOptions) -> Self {
+        let state = SimState::new(
+            options.account_id,
+            options.seed,
+            options.assume_role_lifetime,
+        );
+        for region in &options.regions {
+            seed::seed(
+                &state,
+                state.default_account(),
+                region,
+                options.pools_per_region,
+            );
+        }
+        Simulator {
+            state: Arc::new(state),
+        }
+    }
+
+    /// The state, shared with the server: read and change it while it serves.
+    pub fn state(&self) -> Arc<SimState> {
+        Arc::clone(&self.state)
+    }
+
+    /// Serves on `listener` until `shutdown` is cancelled and open connections end.
+    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> io::Result<()> {
+        server::serve(self.state, listener, shutdown).await
+    }
+}
+
+/// A simulator serving on `127.0.0.1` in a background task; dropping it stops the server.
+pub struct RunningSim {
+    addr: SocketAddr,
+    state: Arc<SimState>,
+    shutdown: CancellationToken,
+    task: JoinHandle<io::Result<()>>,
+    _stop_on_drop: DropGuard,
+}
+
+impl RunningSim {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, for an SDK's `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> Arc<SimState> {
+        Arc::clone(&self.state)
+    }
+
+    /// Stops the server and waits for open connections to end.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.shutdown.cancel();
+        self.task.await.map_err(io::Error::other)?
+    }
+}
+
+/// Starts a simulator on `127.0.0.1:0`. It stops when [`RunningSim::shutdown`] is
+/// called or the [`RunningSim`] is dropped.
+pub async fn spawn(options: SimOptions) -> io::Result<RunningSim> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let sim = Simulator::new(options);
+    let state = sim.state();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(sim.serve(listener, shutdown.clone()));
+    Ok(RunningSim {
+        addr,
+        state,
+        _stop_on_drop: shutdown.clone().drop_guard(),
+        shutdown,
+        task,
+    })
+}

@@ -1,0 +1,294 @@
+//! Reading `tls_server_config`: the certificate, key and CA files, the client
+//! authentication policy and the protocol settings, then building the rustls config.
+
+use figment::value::{Dict, Value};
+
+use super::config::{PemSource, TlsSettings};
+use super::files;
+use super::names::{self, CipherChoice, ClientAuth, TlsVersion};
+use super::parse::Context;
+use super::tls::{self, BuildError, TlsParts};
+use super::{pem, yaml};
+
+const TLS_KEYS: [&str; 13] = [
+    "cert",
+    "cert_file",
+    "key",
+    "key_file",
+    "client_ca",
+    "client_ca_file",
+    "client_auth_type",
+    "min_version",
+    "max_version",
+    "cipher_suites",
+    "curve_preferences",
+    "prefer_server_cipher_suites",
+    "client_allowed_sans",
+];
+
+/// PEM data from either an inline key or a `*_file` key, with the key path to blame.
+struct Pem {
+    source: PemSource,
+    key: String,
+    data: Vec<u8>,
+}
+
+impl Context<'_> {
+    /// Reads `inline` or `file` (an empty string counts as unset, as in Go). `None` when
+    /// neither is set (reported if `required`) or on error (reported).
+    fn pem(
+        &mut self,
+        dict: &Dict,
+        path: &str,
+        inline: &str,
+        file: &str,
+        required: bool,
+    ) -> Option<Pem> {
+        let inline_text = self.text(dict, path, inline).filter(|s| !s.is_empty());
+        let file_text = self.text(dict, path, file).filter(|s| !s.is_empty());
+        match (inline_text, file_text) {
+            (Some(_), Some(_)) => {
+                self.problems.at(
+                    yaml::child(path, inline),
+                    format!("set only one of {inline} and {file}"),
+                );
+                None
+            }
+            (Some(text), None) => Some(Pem {
+                source: PemSource::Inline,
+                key: yaml::child(path, inline),
+                data: text.into_bytes(),
+            }),
+            (None, Some(name)) => {
+                let key = yaml::child(path, file);
+                let resolved = files::resolve(self.base_dir, &name);
+                match self.reader.read(&resolved) {
+                    Ok(data) => Some(Pem {
+                        source: PemSource::File(resolved),
+                        key,
+                        data,
+                    }),
+                    Err(e) => {
+                        self.problems
+                            .at(key, format!("cannot read {}: {e}", resolved.display()));
+                        None
+                    }
+                }
+            }
+            (None, None) => {
+                if required {
+                    self.problems.at(
+                        yaml::child(path, file),
+                        format!("required (or {inline} with inline PEM)"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    pub(super) fn tls_section(&mut self, value: &Value, path: &str) -> Option<TlsSettings> {
+        let dict = yaml::mapping(value, path, &TLS_KEYS, self.problems)?;
+        if dict.is_empty() {
+            return None;
+        }
+        let before = self.problems.len();
+        let child = |key: &str| yaml::child(path, key);
+
+        let cert = self.pem(dict, path, "cert", "cert_file", true);
+        let chain = cert.as_ref().and_then(|p| {
+            pem::cert_chain(&p.data)
+                .map_err(|e| self.problems.at(p.key.as_str(), e))
+                .ok()
+        });
+        if let (Some(cert), Some(chain)) = (&cert, &chain) {
+            pem::warn_if_not_current(&chain[0], &cert.key);
+        }
+        let key = self.pem(dict, path, "key", "key_file", true);
+        let private_key = key.as_ref().and_then(|p| {
+            pem::private_key(&p.data)
+                .map_err(|e| self.problems.at(p.key.as_str(), e))
+                .ok()
+        });
+        let ca = self.pem(dict, path, "client_ca", "client_ca_file", false);
+        let client_cas = ca.as_ref().and_then(|p| {
+            pem::ca_bundle(&p.data)
+                .map_err(|e| self.problems.at(p.key.as_str(), e))
+                .ok()
+        });
+
+        let client_auth = match self.text(dict, path, "client_auth_type") {
+            None => Some(ClientAuth::default()),
+            Some(name) => ClientAuth::parse(&name)
+                .map_err(|e| self.problems.at(child("client_auth_type"), e))
+                .ok(),
+        };
+        if let Some(policy) = client_auth {
+            if policy.verifies() && ca.is_none() {
+                self.problems.at(
+                    child("client_ca_file"),
+                    format!("required when client_auth_type is {}", policy.name()),
+                );
+            }
+            if policy == ClientAuth::NoClientCert && ca.is_some() {
+                self.problems.at(
+                    child("client_auth_type"),
+                    "client CAs are configured but client_auth_type is NoClientCert, so no \
+                     client certificate would be asked for; set a client_auth_type",
+                );
+            }
+        }
+
+        let mut version = |key: &str, default: TlsVersion| {
+            self.text(dict, path, key)
+                .map_or(Ok(default), |name| TlsVersion::parse(&name))
+                .map_err(|e| self.problems.at(child(key), e))
+                .ok()
+        };
+        let min_version = version("min_version", TlsVersion::Tls12);
+        let max_version = version("max_version", TlsVersion::Tls13);
+        if let (Some(min), Some(max)) = (min_version, max_version)
+            && min > max
+        {
+            self.problems.at(
+                child("max_version"),
+                format!("{} is below min_version {}", max.name(), min.name()),
+            );
+        }
+
+        let tls12_suites = self.cipher_suites(dict, path, max_version);
+        let kx_groups = self.list(dict, path, "curve_preferences").map(|names| {
+            let mut groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup> = Vec::new();
+            for (key, name) in names {
+                match names::curve(&name) {
+                    Ok(g) if groups.iter().any(|have| have.name() == g.name()) => {}
+                    Ok(g) => groups.push(g),
+                    Err(e) => self.problems.at(key, e),
+                }
+            }
+            groups
+        });
+        let prefer_server_order = yaml::present(dict.get("prefer_server_cipher_suites"))
+            .and_then(|v| yaml::boolean(v, &child("prefer_server_cipher_suites"), self.problems))
+            .unwrap_or(true);
+        let allowed_sans: Vec<String> = self
+            .list(dict, path, "client_allowed_sans")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, san)| san)
+            .collect();
+        if !allowed_sans.is_empty() && client_auth.is_some_and(|c| !c.verifies()) {
+            self.problems.at(
+                child("client_allowed_sans"),
+                "needs client_auth_type VerifyClientCertIfGiven or RequireAndVerifyClientCert: \
+                 the names in an unverified certificate prove nothing",
+            );
+        }
+
+        if self.problems.len() != before {
+            return None;
+        }
+        let (
+            Some(cert),
+            Some(chain),
+            Some(key),
+            Some(private_key),
+            Some(client_auth),
+            Some(min_version),
+            Some(max_version),
+        ) = (
+            cert,
+            chain,
+            key,
+            private_key,
+            client_auth,
+            min_version,
+            max_version,
+        )
+        else {
+            return None;
+        };
+        let cipher_suites = tls12_suites
+            .as_ref()
+            .map(|s| s.iter().map(|s| s.suite()).collect());
+        let curve_preferences = kx_groups
+            .as_ref()
+            .map(|g| g.iter().map(|g| g.name()).collect());
+        let parts = TlsParts {
+            chain,
+            key: private_key,
+            client_auth,
+            client_cas,
+            min_version,
+            max_version,
+            tls12_suites,
+            kx_groups,
+            prefer_server_order,
+            allowed_sans: allowed_sans.clone(),
+        };
+        match tls::server_config(parts) {
+            Ok(server_config) => Some(TlsSettings {
+                cert: cert.source,
+                key: key.source,
+                client_auth,
+                client_ca: ca.map(|p| p.source),
+                min_version,
+                max_version,
+                cipher_suites,
+                curve_preferences,
+                prefer_server_cipher_suites: prefer_server_order,
+                client_allowed_sans: allowed_sans,
+                server_config,
+            }),
+            Err(BuildError::KeyMismatch) => {
+                self.problems.at(
+                    key.key,
+                    format!(
+                        "the private key does not match the certificate in {}",
+                        cert.key
+                    ),
+                );
+                None
+            }
+            // Reported above, with the key to fix.
+            Err(BuildError::NoClientCas) => None,
+            Err(BuildError::Other(e)) => {
+                self.problems.at(path, e);
+                None
+            }
+        }
+    }
+
+    /// The TLS 1.2 suites listed, in order; `None` when the key is absent or empty.
+    fn cipher_suites(
+        &mut self,
+        dict: &Dict,
+        path: &str,
+        max_version: Option<TlsVersion>,
+    ) -> Option<Vec<rustls::SupportedCipherSuite>> {
+        let names = self.list(dict, path, "cipher_suites")?;
+        if names.is_empty() {
+            return None;
+        }
+        let mut suites = Vec::new();
+        let mut failed = false;
+        for (key, name) in names {
+            match names::cipher_suite(&name) {
+                Ok(CipherChoice::Tls12(s)) if !suites.contains(&s) => suites.push(s),
+                Ok(_) => {}
+                Err(e) => {
+                    failed = true;
+                    self.problems.at(key, e);
+                }
+            }
+        }
+        if !failed && suites.is_empty() && max_version == Some(TlsVersion::Tls12) {
+            self.problems.at(
+                yaml::child(path, "cipher_suites"),
+                "lists no TLS 1.2 suite, and max_version TLS12 disables TLS 1.3: no \
+                 connection could be made",
+            );
+        }
+        Some(suites)
+    }
+}

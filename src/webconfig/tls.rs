@@ -1,0 +1,122 @@
+//! Building the rustls `ServerConfig` from validated TLS settings, with the *ring*
+//! provider passed explicitly (the process installs no default provider).
+
+use std::sync::Arc;
+
+use rustls::crypto::SupportedKxGroup;
+use rustls::crypto::ring::default_provider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::{
+    InconsistentKeys, RootCertStore, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion,
+};
+
+use super::names::{ClientAuth, TlsVersion};
+use super::verifier::{AcceptAnyClientCert, AllowedSans};
+
+/// The protocol the exporter's server speaks, offered by ALPN. `h2` is not offered: the
+/// server is HTTP/1.1, and a client that negotiated `h2` would fail on the first request.
+const ALPN: &[u8] = b"http/1.1";
+
+/// Everything the server config is built from, already validated one by one.
+pub(super) struct TlsParts {
+    pub(super) chain: Vec<CertificateDer<'static>>,
+    pub(super) key: PrivateKeyDer<'static>,
+    pub(super) client_auth: ClientAuth,
+    pub(super) client_cas: Option<RootCertStore>,
+    pub(super) min_version: TlsVersion,
+    pub(super) max_version: TlsVersion,
+    /// TLS 1.2 suites in preference order; `None` keeps rustls' list.
+    pub(super) tls12_suites: Option<Vec<SupportedCipherSuite>>,
+    /// Key-exchange groups in preference order; `None` keeps rustls' list.
+    pub(super) kx_groups: Option<Vec<&'static dyn SupportedKxGroup>>,
+    pub(super) prefer_server_order: bool,
+    pub(super) allowed_sans: Vec<String>,
+}
+
+/// Why the parts did not make a server config.
+#[derive(Debug)]
+pub(super) enum BuildError {
+    /// The key is not the certificate's key (often: a rotation caught half-written).
+    KeyMismatch,
+    /// A verifying policy without CA certificates (parse checks this first).
+    NoClientCas,
+    Other(String),
+}
+
+pub(super) fn server_config(parts: TlsParts) -> Result<Arc<ServerConfig>, BuildError> {
+    let mut provider = default_provider();
+    if let Some(suites) = parts.tls12_suites {
+        // Go does not let TLS 1.3 suites be configured; keep them all, then the listed ones.
+        provider
+            .cipher_suites
+            .retain(|s| matches!(s, SupportedCipherSuite::Tls13(_)));
+        provider.cipher_suites.extend(suites);
+    }
+    if let Some(groups) = parts.kx_groups {
+        provider.kx_groups = groups;
+    }
+    let algorithms = provider.signature_verification_algorithms;
+    let provider = Arc::new(provider);
+
+    let verifier: Arc<dyn ClientCertVerifier> = match parts.client_auth {
+        ClientAuth::NoClientCert => WebPkiClientVerifier::no_client_auth(),
+        ClientAuth::RequestClientCert | ClientAuth::RequireAnyClientCert => {
+            Arc::new(AcceptAnyClientCert {
+                mandatory: parts.client_auth == ClientAuth::RequireAnyClientCert,
+                hints: parts
+                    .client_cas
+                    .as_ref()
+                    .map(RootCertStore::subjects)
+                    .unwrap_or_default(),
+                algorithms,
+            })
+        }
+        ClientAuth::VerifyClientCertIfGiven | ClientAuth::RequireAndVerifyClientCert => {
+            let roots = parts.client_cas.ok_or(BuildError::NoClientCas)?;
+            let builder =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+            let builder = if parts.client_auth == ClientAuth::VerifyClientCertIfGiven {
+                builder.allow_unauthenticated()
+            } else {
+                builder
+            };
+            builder
+                .build()
+                .map_err(|e| BuildError::Other(format!("client certificate verifier: {e}")))?
+        }
+    };
+    let verifier: Arc<dyn ClientCertVerifier> = if parts.allowed_sans.is_empty() {
+        verifier
+    } else {
+        Arc::new(AllowedSans {
+            inner: verifier,
+            allowed: parts.allowed_sans,
+        })
+    };
+
+    let versions: Vec<&'static SupportedProtocolVersion> = [
+        (TlsVersion::Tls13, &rustls::version::TLS13),
+        (TlsVersion::Tls12, &rustls::version::TLS12),
+    ]
+    .into_iter()
+    .filter(|(v, _)| (parts.min_version..=parts.max_version).contains(v))
+    .map(|(_, rustls_version)| rustls_version)
+    .collect();
+
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(|e| BuildError::Other(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(parts.chain, parts.key)
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch) => {
+                BuildError::KeyMismatch
+            }
+            other => BuildError::Other(other.to_string()),
+        })?;
+    config.ignore_client_order = parts.prefer_server_order;
+    config.alpn_protocols = vec![ALPN.to_vec()];
+    Ok(Arc::new(config))
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: lints, unit and end-to-end tests, the simulator
+# against boto3, and the monitoring-stack checks with the real tools (promtool,
+# Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze, yamllint).
+# Installs what is missing (apt-get as root or with sudo, pip), so it works on a fresh
+# Debian machine with the Rust toolchain.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [[ $(id -u) == 0 ]]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "run.sh: need root to run: $*" >&2; return 1
+  fi
+}
+
+step "tools"
+if ! command -v curl >/dev/null; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates
+fi
+python3 -c 'import boto3' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'boto3>=1.34'
+bash tests/ecosystem/check.sh --install
+
+step "format, lints, docs"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+
+step "unit and end-to-end tests"
+cargo build --locked --bins
+cargo test --locked --all-targets
+
+step "cognito-sim against boto3"
+SIM_BIN="$PWD/target/debug/cognito-sim" python3 tests/sim_boto3.py
+
+step "monitoring stack, with the real tools"
+REQUIRE_LIVE=1 bash tests/ecosystem/check.sh

@@ -1,0 +1,314 @@
+//! The harness of `tests/webconfig.rs`: certificates made with rcgen, a stand-in for the
+//! exporter's HTTP server built on the `webconfig` API, and an HTTPS client.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cognito_exporter::webconfig::WebSecurity;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use rcgen::{
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, SanType,
+    SerialNumber,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsConnector;
+use tokio_util::sync::CancellationToken;
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+
+pub const PASSWORD: &str = "correct horse";
+
+/// A certificate authority that can sign server and client certificates.
+pub struct Ca {
+    pub cert: rcgen::Certificate,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Self {
+        let key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.self_signed(&key).expect("CA cert");
+        Self {
+            cert,
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// PEM of a certificate for `sans` and of its key.
+    pub fn issue(
+        &self,
+        sans: &[&str],
+        usage: ExtendedKeyUsagePurpose,
+        serial: u64,
+    ) -> (String, String) {
+        self.issue_with(sans, usage, serial, |_| {})
+    }
+
+    pub fn issue_with(
+        &self,
+        sans: &[&str],
+        usage: ExtendedKeyUsagePurpose,
+        serial: u64,
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> (String, String) {
+        let key = KeyPair::generate().expect("key");
+        let sans: Vec<String> = sans.iter().map(|s| (*s).to_string()).collect();
+        let mut params = CertificateParams::new(sans).expect("params");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params.extended_key_usages = vec![usage];
+        params.serial_number = Some(SerialNumber::from(serial));
+        adjust(&mut params);
+        let cert = params.signed_by(&key, &self.issuer).expect("cert");
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// A client config trusting this CA, optionally presenting a client certificate.
+    pub fn client(&self, identity: Option<&(String, String)>) -> Arc<ClientConfig> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(self.cert.der().clone())
+            .expect("CA is a valid anchor");
+        let builder =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("protocol versions")
+                .with_root_certificates(roots);
+        let config = match identity {
+            None => builder.with_no_client_auth(),
+            Some((cert_pem, key_pem)) => {
+                use rustls::pki_types::pem::PemObject;
+                let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("cert");
+                let key = PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes()).expect("key");
+                builder
+                    .with_client_auth_cert(vec![cert], PrivateKeyDer::from(key))
+                    .expect("client cert")
+            }
+        };
+        Arc::new(config)
+    }
+}
+
+/// A directory with a CA, a server certificate for localhost (serial 1) and `web.yml`.
+pub struct Setup {
+    dir: tempfile::TempDir,
+    pub ca: Ca,
+}
+
+impl Setup {
+    pub fn new() -> Self {
+        let setup = Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            ca: Ca::new("test CA"),
+        };
+        setup.write("ca.crt", &setup.ca.cert.pem());
+        setup.server_cert(1, &[]);
+        setup
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path(name), text).expect("write");
+    }
+
+    pub fn server_cert(&self, serial: u64, extra_sans: &[&str]) {
+        let mut sans = vec!["localhost"];
+        sans.extend_from_slice(extra_sans);
+        let (cert, key) = self
+            .ca
+            .issue(&sans, ExtendedKeyUsagePurpose::ServerAuth, serial);
+        self.write("server.crt", &cert);
+        self.write("server.key", &key);
+    }
+
+    /// Writes `web.yml`: TLS with the server certificate, plus `extra` YAML.
+    pub fn config(&self, extra: &str) -> PathBuf {
+        let yaml =
+            format!("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n{extra}");
+        self.write("web.yml", &yaml);
+        self.path("web.yml")
+    }
+
+    pub async fn serve(&self, extra: &str) -> (WebSecurity, Server) {
+        let security = WebSecurity::from_file(&self.config(extra)).expect("valid web config");
+        let server = Server::start(security.clone()).await;
+        (security, server)
+    }
+}
+
+/// The test's stand-in for the exporter's HTTP server.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: CancellationToken,
+}
+
+impl Server {
+    pub async fn start(security: WebSecurity) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let stream = tokio::select! {
+                    () = stop.cancelled() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(_) => continue,
+                    },
+                };
+                tokio::spawn(serve_connection(security.clone(), stream));
+            }
+        });
+        Self { addr, shutdown }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn serve_connection(security: WebSecurity, stream: TcpStream) {
+    let service = {
+        let security = security.clone();
+        service_fn(move |req: Request<Incoming>| {
+            let security = security.clone();
+            async move { Ok::<_, Infallible>(respond(&security, &req).await) }
+        })
+    };
+    match security.tls_acceptor() {
+        Some(acceptor) => {
+            if let Ok(tls) = acceptor.accept(stream).await {
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            }
+        }
+        None => {
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+    }
+}
+
+async fn respond(security: &WebSecurity, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let mut response = match security.authorize(req.headers()).await {
+        Ok(()) => Response::new(Full::new(Bytes::from_static(b"ok\n"))),
+        Err(rejection) => rejection.into_response(Response::new(Full::new(Bytes::from_static(
+            b"401 unauthorized\n",
+        )))),
+    };
+    let extra = security.response_headers();
+    response
+        .headers_mut()
+        .extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    response
+}
+
+/// What a client saw.
+#[derive(Debug)]
+pub struct Reply {
+    pub head: String,
+    pub body: String,
+    pub peer_cert: CertificateDer<'static>,
+}
+
+impl Reply {
+    pub fn status(&self) -> &str {
+        self.head.split(' ').nth(1).unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// One HTTPS GET; `Err` carries the TLS or I/O failure.
+pub async fn get(
+    addr: SocketAddr,
+    client: Arc<ClientConfig>,
+    user: Option<(&str, &str)>,
+) -> Result<Reply, String> {
+    let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let name = ServerName::try_from("localhost").expect("server name");
+    let mut tls = TlsConnector::from(client)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let peer_cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .expect("server sent a certificate")[0]
+        .clone();
+    let auth = user.map_or(String::new(), |(u, p)| {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+        format!("Authorization: Basic {token}\r\n")
+    });
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n");
+    tls.write_all(request.as_bytes())
+        .await
+        .map_err(|e| format!("write: {e}"))?;
+    let mut raw = Vec::new();
+    if let Err(e) = tls.read_to_end(&mut raw).await
+        && raw.is_empty()
+    {
+        return Err(format!("read: {e}"));
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP response: {text:?}"))?;
+    Ok(Reply {
+        head: head.to_owned(),
+        body: body.to_owned(),
+        peer_cert,
+    })
+}
+
+pub fn serial_and_sans(cert: &CertificateDer<'_>) -> (u64, Vec<String>) {
+    let (_, parsed) = X509Certificate::from_der(cert).expect("X.509");
+    let serial = u64::try_from(parsed.serial.clone()).expect("small serial");
+    let sans = parsed
+        .subject_alternative_name()
+        .expect("SAN parses")
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::DNSName(d) => Some((*d).to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (serial, sans)
+}
