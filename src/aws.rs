@@ -115,16 +115,6 @@ pub async fn clients(
     options: &ClientOptions,
 ) -> Result<Clients, BoxError> {
     let limiter = Arc::new(Limiter::new(poll.requests_per_second));
-    clients_with(target, poll, metrics, options, limiter).await
-}
-
-async fn clients_with(
-    target: &TargetConfig,
-    poll: &PollConfig,
-    metrics: &ApiMetrics,
-    options: &ClientOptions,
-    limiter: Arc<Limiter>,
-) -> Result<Clients, BoxError> {
     let http = SharedHttpClient::new(LimitedClient {
         inner: aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
