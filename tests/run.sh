@@ -21,7 +21,11 @@ if ! command -v curl >/dev/null; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates
 fi
-python3 -c 'import boto3' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'boto3>=1.34'
+if ! python3 -c 'import boto3' 2>/dev/null; then
+  # Debian's own python3 refuses system-wide installs unless told otherwise.
+  python3 -m pip install --quiet --disable-pip-version-check 'boto3>=1.34' ||
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'boto3>=1.34'
+fi
 bash tests/ecosystem/check.sh --install
 
 step "format, lints, docs"
