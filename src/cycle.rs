@@ -356,7 +356,8 @@ fn entry_destinations(entry: &LogConfigurationType) -> Result<Vec<Destination>, 
 
 /// Folds a cycle's outcomes into the records: read pools take their new configuration,
 /// gone pools and pools no longer listed leave, failed pools keep their last known
-/// configuration until it is older than `max_staleness`.
+/// configuration through their first failure and then until it is older than
+/// `max_staleness`.
 fn fold(
     state: &mut TargetState,
     outcomes: Vec<(Arc<str>, Arc<str>, PoolOutcome)>,
@@ -382,7 +383,11 @@ fn fold(
                 Some(now),
             ),
             PoolOutcome::Failed(_) => {
-                let fresh = last_read.is_some_and(|at| now.duration_since(at) <= max_staleness);
+                // A first failure never hides the matrix, even when a cycle lasts longer
+                // than max_staleness; a run of failures does once it outlasts it.
+                let first_failure = before.as_ref().is_some_and(|b| b.success);
+                let fresh = first_failure
+                    || last_read.is_some_and(|at| now.duration_since(at) <= max_staleness);
                 (
                     PoolRecord {
                         id: id.clone(),
@@ -454,6 +459,26 @@ mod tests {
         let a = &state.pools["a"].0;
         assert!(a.is_stale(), "{a:?}");
         assert!(a.last_success.is_some(), "the last success time stays");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_failure_keeps_the_matrix_even_past_max_staleness() {
+        let mut state = TargetState::default();
+        let staleness = Duration::from_secs(5);
+        fold(&mut state, vec![outcome("a", read())], staleness);
+        tokio::time::advance(Duration::from_secs(20)).await; // a slow cycle
+        fold(
+            &mut state,
+            vec![outcome("a", PoolOutcome::Failed("timeout"))],
+            staleness,
+        );
+        assert!(!state.pools["a"].0.is_stale());
+        fold(
+            &mut state,
+            vec![outcome("a", PoolOutcome::Failed("timeout"))],
+            staleness,
+        );
+        assert!(state.pools["a"].0.is_stale());
     }
 
     #[tokio::test(start_paused = true)]

@@ -140,8 +140,9 @@ async fn resets_and_stalls_count_as_connection_and_timeout() {
 
     // One at a time: a stall delays the request a reset would have broken.
     let faults = [
-        // Mid-response: a connection closed before any byte is resent by the HTTP
-        // client on its own, below the SDK, and is no failed attempt.
+        // Mid-response, so the attempt has certainly reached the server; a connection
+        // found closed before the request was written is resent by the HTTP client on
+        // its own, below the SDK, and is no attempt.
         (
             "reset",
             Fault::Reset {
