@@ -117,3 +117,41 @@ async fn scrapes_beyond_max_requests_get_503() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_max_connections_are_closed_on_accept() {
+    let sim = simulator().await;
+    let server = ServerOptions {
+        max_connections: 2,
+        ..ServerOptions::default()
+    };
+    let exporter = start_with(vec![target(&sim)], fast_poll(), server).await;
+    let held = [
+        TcpStream::connect(exporter.addr).await.expect("connect"),
+        TcpStream::connect(exporter.addr).await.expect("connect"),
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = TcpStream::connect(exporter.addr)
+        .await
+        .expect("the kernel accepts");
+    let _ = extra
+        .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), extra.read(&mut buf))
+        .await
+        .expect("closed promptly");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "over the limit: closed without an answer"
+    );
+
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        request(exporter.addr, "GET", "/-/healthy", &[])
+            .await
+            .status,
+        200
+    );
+}
