@@ -37,8 +37,10 @@ step "unit and end-to-end tests"
 cargo build --locked --bins
 cargo test --locked --all-targets
 
+bin="${CARGO_TARGET_DIR:-$PWD/target}/debug"
+
 step "cognito-sim against boto3"
-SIM_BIN="$PWD/target/debug/cognito-sim" python3 tests/sim_boto3.py
+SIM_BIN="$bin/cognito-sim" python3 tests/sim_boto3.py
 
 step "monitoring stack, with the real tools"
-REQUIRE_LIVE=1 bash tests/ecosystem/check.sh
+EXPORTER_BIN="$bin/cognito-exporter" REQUIRE_LIVE=1 bash tests/ecosystem/check.sh
