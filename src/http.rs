@@ -11,15 +11,14 @@
 //! A scrape never calls AWS and never waits on a poller: it loads the current exposition
 //! and sends its shared chunks.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::{Frame, Incoming, SizeHint};
@@ -30,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::exposition::{Exposition, Format};
+use crate::exposition::{self, Exposition, Format};
 use crate::poller::Readiness;
 use crate::webconfig::WebSecurity;
 
@@ -272,9 +271,7 @@ fn scrape(app: &App, req: &Request<Incoming>) -> Response<Body> {
         }
     };
     let mut r = Response::new(Body {
-        chunks: body.chunks.into(),
-        remaining: body.len,
-        _permit: Some(permit),
+        data: Some(Data::Scrape(body, permit)),
     });
     let h = r.headers_mut();
     h.insert(
@@ -364,49 +361,79 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A response body of shared chunks with an exact length. A scrape's body holds its
-/// `--web.max-requests` permit until it has been sent.
+/// A response body with an exact length, sent as one frame: a static page, or a scrape's
+/// chunks (see [`crate::exposition::Body`]).
 #[derive(Debug)]
 pub struct Body {
-    chunks: VecDeque<Bytes>,
-    remaining: u64,
-    _permit: Option<OwnedSemaphorePermit>,
+    data: Option<Data>,
+}
+
+/// The one frame of a [`Body`].
+#[derive(Debug)]
+pub enum Data {
+    Static(Bytes),
+    /// A scrape holds its `--web.max-requests` permit until the writer has sent it all
+    /// and dropped it.
+    Scrape(exposition::Body, OwnedSemaphorePermit),
 }
 
 impl Body {
     fn one(bytes: Bytes) -> Self {
         Self {
-            remaining: bytes.len() as u64,
-            chunks: VecDeque::from([bytes]),
-            _permit: None,
+            data: Some(Data::Static(bytes)),
         }
     }
 }
 
 impl hyper::body::Body for Body {
-    type Data = Bytes;
+    type Data = Data;
     type Error = Infallible;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let next = self.chunks.pop_front();
-        if let Some(chunk) = &next {
-            self.remaining -= chunk.len() as u64;
-        }
-        if self.chunks.is_empty() {
-            self._permit = None;
-        }
-        Poll::Ready(next.map(|c| Ok(Frame::data(c))))
+    ) -> Poll<Option<Result<Frame<Data>, Infallible>>> {
+        // An empty frame would be sent as nothing; end the stream instead.
+        let data = self.data.take().filter(Buf::has_remaining);
+        Poll::Ready(data.map(|d| Ok(Frame::data(d))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty()
+        self.data.as_ref().is_none_or(|d| !d.has_remaining())
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
+        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.remaining() as u64))
+    }
+}
+
+impl Buf for Data {
+    fn remaining(&self) -> usize {
+        match self {
+            Data::Static(b) => b.remaining(),
+            Data::Scrape(b, _) => b.remaining(),
+        }
+    }
+
+    fn chunk(&self) -> &[u8] {
+        match self {
+            Data::Static(b) => b.chunk(),
+            Data::Scrape(b, _) => b.chunk(),
+        }
+    }
+
+    fn advance(&mut self, cnt: usize) {
+        match self {
+            Data::Static(b) => b.advance(cnt),
+            Data::Scrape(b, _) => b.advance(cnt),
+        }
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        match self {
+            Data::Static(b) => b.chunks_vectored(dst),
+            Data::Scrape(b, _) => b.chunks_vectored(dst),
+        }
     }
 }
 
