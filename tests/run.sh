@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: lints, unit and end-to-end tests, the simulator
 # against boto3, and the monitoring-stack checks with the real tools (promtool,
-# Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze, yamllint).
+# Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze, yamllint), and a
+# smoke run of the benchmark script (every step, figures not judged).
 # Installs what is missing (apt-get as root or with sudo, pip), so it works on a fresh
 # Debian machine with the Rust toolchain.
 set -euo pipefail
@@ -44,3 +45,6 @@ SIM_BIN="$bin/cognito-sim" python3 tests/sim_boto3.py
 
 step "monitoring stack, with the real tools"
 EXPORTER_BIN="$bin/cognito-exporter" REQUIRE_LIVE=1 bash tests/ecosystem/check.sh
+
+step "benchmark smoke (bench/run.sh --quick: every step runs; the figures mean little)"
+BIN_DIR="$bin" bash bench/run.sh --quick

@@ -144,10 +144,16 @@ fn main() -> ExitCode {
         security,
         ..ServerOptions::default()
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Two workers whatever the core count: polling waits on the network and a scrape
+    // hands out prepared bytes, so more threads would only add stacks and allocator
+    // arenas to the resident memory (one worker takes 4.5 MiB off at 10,000 pools but
+    // slows gzip scrapes; see BENCHMARKS.md). TOKIO_WORKER_THREADS, when set, decides
+    // instead. Blocking threads serve DNS lookups and file reads.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(2)));
+    }
+    let runtime = match builder.max_blocking_threads(8).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cognito-exporter: cannot start the runtime: {e}");

@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# The scale and speed benchmarks (issue #5), printed as one table. Every figure that has a
+# baseline is measured beside it, in this run, with the same settings:
+#
+#   scrape   wrk against GET /metrics, gzip (as Prometheus asks) and uncompressed, each
+#            beside nginx serving the same body (captured from the exporter) as a static
+#            file, with Content-Encoding: gzip for the compressed one; CPU per request
+#            of both, from /proc
+#   cycle    one cycle over CYCLE_POOLS pools against cognito-sim limiting to RATE
+#            requests/s (burst 1) with 2 ms latency, the exporter configured at RATE and
+#            at 2 x RATE, against the bound calls / RATE
+#   memory   resident memory at POOLS pools and at 10 pools after a few cycles, scraped
+#            with gzip every second meanwhile; CPU seconds per cycle at POOLS pools
+#
+# Usage: bench/run.sh [--quick]
+#   --quick  a smoke run: 1,000 pools, 2 s wrk runs, one round, debug binaries (the
+#            figures then mean little; the run checks that every step works)
+# Environment: POOLS, ROUNDS, WRK_DURATION, WRK_THREADS, WRK_CONNECTIONS, RATE,
+# CYCLE_POOLS, PROFILE (release or debug), BENCH_NO_BUILD=1 (use the built binaries),
+# BIN_DIR (take cognito-exporter and cognito-sim from there, e.g. another build profile),
+# BENCH_KEEP=1 (keep the logs, metrics and captures of the run in its temporary directory).
+#
+# Installs wrk and nginx with apt-get when missing (as root, or with sudo). Only loopback
+# traffic; every load is bounded in time; everything started is stopped on exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+QUICK=0
+for arg in "$@"; do
+  case $arg in
+    --quick) QUICK=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if ((QUICK)); then
+  POOLS=${POOLS:-1000} ROUNDS=${ROUNDS:-1} WRK_DURATION=${WRK_DURATION:-2s}
+  RATE=${RATE:-50} CYCLE_POOLS=${CYCLE_POOLS:-150} PROFILE=${PROFILE:-debug}
+  MEM_INTERVAL=${MEM_INTERVAL:-2s}
+else
+  POOLS=${POOLS:-10000} ROUNDS=${ROUNDS:-3} WRK_DURATION=${WRK_DURATION:-10s}
+  RATE=${RATE:-15} CYCLE_POOLS=${CYCLE_POOLS:-600} PROFILE=${PROFILE:-release}
+  MEM_INTERVAL=${MEM_INTERVAL:-5s}
+fi
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
+MEM_CYCLES=4
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ $(id -u) == 0 ]]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root to run: $*"
+  fi
+}
+
+# --- tools and binaries -------------------------------------------------------------
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [[ -n ${BIN_DIR:-} ]]; then
+  BIN=$(cd "$BIN_DIR" && pwd)
+  BUILD="binaries from $BIN"
+elif [[ $PROFILE == release ]]; then
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release
+  BUILD="release build"
+  [[ ${BENCH_NO_BUILD:-} == 1 ]] || { say "cargo build --release --bins"; cargo build --locked --release --bins; }
+else
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/debug
+  BUILD="debug build"
+  [[ ${BENCH_NO_BUILD:-} == 1 ]] || { say "cargo build --bins"; cargo build --locked --bins; }
+fi
+SIM_BIN=$BIN/cognito-sim
+EXPORTER_BIN=$BIN/cognito-exporter
+[[ -x $SIM_BIN && -x $EXPORTER_BIN ]] || die "no cognito-sim and cognito-exporter in $BIN"
+
+# --- processes ------------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cognito-bench.XXXXXX")
+chmod 755 "$WORK" # nginx's workers may run as another user, and serve files from here
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ ${BENCH_KEEP:-} == 1 ]]; then
+    echo "bench/run.sh: logs, metrics and captures kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop() { # PID: stop one process this script started, and wait for it
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+wait_for() { # SECONDS DESCRIPTION COMMAND...: poll COMMAND every 0.1 s
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || die "timed out waiting for $what"
+    sleep 0.1
+  done
+}
+
+start_sim() { # NAME ARGS...: starts cognito-sim; sets SIM_ADDR
+  local name=$1
+  shift
+  "$SIM_BIN" --listen 127.0.0.1:0 --region eu-west-1 --log-level warn "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  PIDS+=($!)
+  wait_for 30 "$name to listen" grep -qs 'listening on http://' "$WORK/$name.out"
+  SIM_ADDR=$(sed -n 's#^listening on http://##p' "$WORK/$name.out" | head -1)
+}
+
+start_exporter() { # NAME SIM_ADDR RATE CONCURRENCY INTERVAL: sets EXP_PID and EXP_ADDR
+  local name=$1
+  cat >"$WORK/$name.yml" <<EOF
+poll:
+  interval: $5
+  timeout: 60s
+  requests_per_second: $3
+  concurrency: $4
+targets:
+  - region: eu-west-1
+    endpoint_url: http://$2
+EOF
+  AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
+    "$EXPORTER_BIN" --config.file "$WORK/$name.yml" --web.listen-address 127.0.0.1:0 \
+    --log.format logfmt >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  EXP_PID=$!
+  PIDS+=("$EXP_PID")
+  wait_for 30 "$name to listen" grep -qs 'msg=listening' "$WORK/$name.err"
+  EXP_ADDR=$(sed -n 's/.*msg=listening address=\([^ ]*\).*/\1/p' "$WORK/$name.err" | head -1)
+}
+
+ready() { curl -sf -o /dev/null "http://$1/-/ready"; }
+cycles() { grep -cs 'poll cycle finished' "$WORK/$1.err" || true; }
+has_cycles() { (($(cycles "$1") >= $2)); }
+
+cpu_ticks() { # PID...: user + system clock ticks of these processes
+  local total=0 pid stat
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
+  done
+  echo "$total"
+}
+TICK=$(getconf CLK_TCK)
+rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
+
+metric() { # TEXT NAME: the sum of the samples of a metric
+  awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $NF} END {printf "%.6g", s}' <<<"$1"
+}
+
+# --- scrape ---------------------------------------------------------------------------
+say "scrape: cognito-sim with $POOLS pools, the exporter's first cycle"
+start_sim sim-scrape --pools "$POOLS"
+SCRAPE_SIM=$SIM_ADDR
+start_exporter scrape "$SCRAPE_SIM" 10000 16 1h
+SCRAPE_PID=$EXP_PID SCRAPE_ADDR=$EXP_ADDR
+wait_for 600 "the first cycle over $POOLS pools" ready "$SCRAPE_ADDR"
+
+mkdir -p "$WORK/www" "$WORK/nginx"
+curl -sf -o "$WORK/www/metrics" "http://$SCRAPE_ADDR/metrics"
+curl -sf -H 'Accept-Encoding: gzip' -o "$WORK/www/metrics.gz" "http://$SCRAPE_ADDR/metrics"
+gzip -t "$WORK/www/metrics.gz" || die "the gzip body does not inflate"
+PLAIN_BYTES=$(stat -c %s "$WORK/www/metrics")
+GZIP_BYTES=$(stat -c %s "$WORK/www/metrics.gz")
+INFLATED_BYTES=$(gzip -dc "$WORK/www/metrics.gz" | wc -c)
+SERIES=$(grep -vc '^#' "$WORK/www/metrics" || true)
+grep -q "^cognito_exporter_pools{.*} $POOLS\$" "$WORK/www/metrics" ||
+  die "the exporter does not report $POOLS pools"
+
+NGINX_PORT=
+for _ in $(seq 50); do
+  port=$((20000 + RANDOM % 40000))
+  if ! ss -ltn "sport = :$port" | grep -q LISTEN; then NGINX_PORT=$port; break; fi
+done
+[[ -n $NGINX_PORT ]] || die "no free port for nginx"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+# Debian's defaults where they matter: a worker per core, sendfile, tcp_nopush.
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  types { }
+  default_type "text/plain; version=0.0.4; charset=utf-8";
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/www;
+    location = /metrics.gz { add_header Content-Encoding gzip; }
+  }
+}
+EOF
+"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/out" 2>&1 &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+wait_for 10 nginx curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics"
+[[ $(curl -sf -D - -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics.gz" | tr -d '\r' |
+  grep -ci '^content-encoding: gzip$') == 1 ]] || die "nginx does not label the gzip body"
+nginx_pids() { echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"); }
+
+# wrk NAME URL [HEADER]: runs wrk; sets RPS, P50, P99 (ms), REQS, CPU_MS (per request,
+# of the server's processes) and ERRS.
+run_wrk() {
+  local name=$1 url=$2 header=${3:-} pids before after out
+  if [[ $url == *"$NGINX_PORT"* ]]; then pids=$(nginx_pids); else pids=$SCRAPE_PID; fi
+  local args=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --timeout 10s --latency)
+  [[ -z $header ]] || args+=(-H "$header")
+  before=$(cpu_ticks $pids)
+  out=$(timeout 120 wrk "${args[@]}" "$url") || die "wrk failed against $url"
+  after=$(cpu_ticks $pids)
+  echo "$out" >"$WORK/wrk-$name.txt"
+  RPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  REQS=$(awk '/requests in/ {print $1}' <<<"$out")
+  P50=$(awk '$1 == "50%" {print $2}' <<<"$out" | to_ms)
+  P99=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_ms)
+  ERRS=$(awk '/Socket errors|Non-2xx/ {printf "%s ", $0}' <<<"$out")
+  CPU_MS=$(awk -v t=$((after - before)) -v n="$REQS" -v hz="$TICK" \
+    'BEGIN {printf "%.3f", n ? t / hz * 1000 / n : 0}')
+}
+to_ms() {
+  awk '{v = $1; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0;
+        else if (v ~ /s$/) v = v * 1000; printf "%.2f", v}'
+}
+
+declare -A R
+for round in $(seq "$ROUNDS"); do
+  for enc in gzip plain; do
+    header=
+    path=/metrics
+    [[ $enc == plain ]] || { header='Accept-Encoding: gzip'; }
+    [[ $enc == plain ]] && npath=/metrics || npath=/metrics.gz
+    say "scrape, round $round/$ROUNDS, $enc: nginx, then the exporter (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION)"
+    run_wrk "nginx-$enc-$round" "http://127.0.0.1:$NGINX_PORT$npath" "$header"
+    R[nginx,$enc,$round]="$RPS $P50 $P99 $CPU_MS"
+    [[ -z $ERRS ]] || die "nginx: $ERRS"
+    run_wrk "exporter-$enc-$round" "http://$SCRAPE_ADDR$path" "$header"
+    R[exporter,$enc,$round]="$RPS $P50 $P99 $CPU_MS"
+    [[ -z $ERRS ]] || die "exporter: $ERRS"
+  done
+done
+SCRAPE_RSS=$(rss_kib "$SCRAPE_PID" VmRSS)
+SCRAPE_HWM=$(rss_kib "$SCRAPE_PID" VmHWM)
+stop "$NGINX_PID"
+stop "$SCRAPE_PID"
+
+# The round whose ratio is the median, per encoding.
+pick_round() {
+  local enc=$1 round
+  for round in $(seq "$ROUNDS"); do
+    read -r e _ <<<"${R[exporter,$enc,$round]}"
+    read -r n _ <<<"${R[nginx,$enc,$round]}"
+    awk -v e="$e" -v n="$n" -v r="$round" 'BEGIN {printf "%.4f %s\n", e / n, r}'
+  done | sort -n | awk '{a[NR] = $2} END {print a[int((NR + 1) / 2)]}'
+}
+
+# --- cycle time, and memory at 10 pools -------------------------------------------------
+say "cycle: $CYCLE_POOLS pools, cognito-sim at $RATE/s burst 1, 2 ms latency; the exporter at $RATE/s and $((2 * RATE))/s"
+# One after the other: two simulators and exporters side by side on 2 cores delay each
+# other's requests enough for a burst-1 quota to notice.
+bound=$(awk -v n="$CYCLE_POOLS" -v r="$RATE" 'BEGIN {printf "%d", 3 * (n + n / 60 + 1) / r + 60}')
+for n in 1 2; do
+  start_sim "sim-cycle$n" --pools "$CYCLE_POOLS" --rate-limit "$RATE/1" --fault latency,ms=2
+  sim_pid=${PIDS[-1]}
+  start_exporter "cycle$n" "$SIM_ADDR" $((n * RATE)) 4 1h
+  wait_for "$bound" "cycle $n" ready "$EXP_ADDR"
+  eval "CYCLE${n}_TEXT=\$(curl -sf http://$EXP_ADDR/metrics)"
+  curl -sf -o "$WORK/cycle$n.metrics" "http://$EXP_ADDR/metrics"
+  curl -sf -o "$WORK/sim-cycle$n.stats" "http://$SIM_ADDR/_sim/stats"
+  stop "$EXP_PID"
+  stop "$sim_pid"
+done
+start_sim sim-small --pools 10
+start_exporter small "$SIM_ADDR" 10000 16 "$MEM_INTERVAL"
+SMALL_PID=$EXP_PID SMALL_ADDR=$EXP_ADDR
+wait_for 120 "$MEM_CYCLES cycles over 10 pools" has_cycles small "$MEM_CYCLES"
+for _ in 1 2 3; do curl -sf -o /dev/null -H 'Accept-Encoding: gzip' "http://$SMALL_ADDR/metrics"; done
+SMALL_RSS=$(rss_kib "$SMALL_PID" VmRSS)
+SMALL_ANON=$(rss_kib "$SMALL_PID" RssAnon)
+SMALL_FILE=$(rss_kib "$SMALL_PID" RssFile)
+stop "$SMALL_PID"
+
+cycle_row() { # TEXT: duration calls errors throttled pools ok-pools bound ratio
+  local text=$1 duration requests errors throttled pools ok
+  duration=$(metric "$text" cognito_exporter_poll_duration_seconds)
+  requests=$(metric "$text" cognito_exporter_api_requests_total)
+  errors=$(metric "$text" cognito_exporter_api_errors_total)
+  throttled=$(grep -E '^cognito_exporter_api_errors_total\{.*exception="(TooManyRequestsException|ThrottlingException)"' <<<"$text" |
+    awk '{s += $NF} END {print s + 0}')
+  pools=$(metric "$text" cognito_exporter_pools)
+  ok=$(grep -c '^cognito_pool_poll_success{.*} 1$' <<<"$text" || true)
+  awk -v d="$duration" -v q="$requests" -v e="$errors" -v t="$throttled" -v p="$pools" \
+    -v ok="$ok" -v r="$RATE" 'BEGIN {c = q - e; printf "%.2f %d %d %d %d %d %.2f %.3f\n",
+    d, c, e, t, p, ok, c / r, d / (c / r)}'
+}
+read -r C1_DUR C1_CALLS C1_ERR C1_THR C1_POOLS C1_OK C1_BOUND C1_RATIO <<<"$(cycle_row "$CYCLE1_TEXT")"
+read -r C2_DUR C2_CALLS C2_ERR C2_THR C2_POOLS C2_OK C2_BOUND C2_RATIO <<<"$(cycle_row "$CYCLE2_TEXT")"
+
+# --- memory and CPU per cycle at POOLS pools --------------------------------------------
+say "memory: $POOLS pools, a cycle every $MEM_INTERVAL, $MEM_CYCLES cycles, a gzip scrape every second"
+start_exporter memory "$SCRAPE_SIM" 10000 16 "$MEM_INTERVAL"
+MEM_PID=$EXP_PID MEM_ADDR=$EXP_ADDR
+wait_for 600 "the first cycle over $POOLS pools" has_cycles memory 1
+mark_cycles=$(cycles memory)
+mark_cpu=$(cpu_ticks "$MEM_PID")
+deadline=$((SECONDS + 600))
+while (($(cycles memory) < mark_cycles + MEM_CYCLES - 1)); do
+  ((SECONDS < deadline)) || die "timed out waiting for $MEM_CYCLES cycles over $POOLS pools"
+  curl -sf -o /dev/null -H 'Accept-Encoding: gzip' "http://$MEM_ADDR/metrics"
+  sleep 1
+done
+CYCLE_CPU=$(awk -v t=$(($(cpu_ticks "$MEM_PID") - mark_cpu)) -v n=$((MEM_CYCLES - 1)) -v hz="$TICK" \
+  'BEGIN {printf "%.2f", t / hz / n}')
+sleep 1
+MEM_RSS=$(rss_kib "$MEM_PID" VmRSS)
+MEM_HWM=$(rss_kib "$MEM_PID" VmHWM)
+MEM_ANON=$(rss_kib "$MEM_PID" RssAnon)
+MEM_FILE=$(rss_kib "$MEM_PID" RssFile)
+MEM_DURATION=$(metric "$(curl -sf "http://$MEM_ADDR/metrics")" cognito_exporter_poll_duration_seconds)
+stop "$MEM_PID"
+
+# --- the table --------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
+row() { printf '| %-40s | %-30s | %-24s | %-8s | %-26s |\n' "$@"; }
+echo
+echo "cognito-exporter $(git describe --always --dirty 2>/dev/null || echo '?'), $BUILD," \
+  "$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+declare -A ROUND_RATIOS=([gzip]= [plain]=)
+echo
+row measure cognito-exporter baseline ratio goal
+row ---------------------------------------- ------------------------------ ------------------------ -------- --------------------------
+row "body at $POOLS pools ($SERIES series)" \
+  "$(awk -v p="$PLAIN_BYTES" -v g="$GZIP_BYTES" 'BEGIN {printf "%.2f MB, gzip %.3f MB", p / 1e6, g / 1e6}')" \
+  "" "" "~10 MB; gzip < 1 MB"
+for enc in gzip plain; do
+  round=$(pick_round "$enc")
+  read -r e_rps e_p50 e_p99 e_cpu <<<"${R[exporter,$enc,$round]}"
+  read -r n_rps n_p50 n_p99 n_cpu <<<"${R[nginx,$enc,$round]}"
+  row "scrape $enc: requests/s (p50/p99 ms)" "$e_rps ($e_p50/$e_p99)" "nginx $n_rps ($n_p50/$n_p99)" \
+    "$(ratio "$e_rps" "$n_rps")" ">= 1.0x nginx"
+  row "scrape $enc: CPU ms per request" "$e_cpu" "nginx $n_cpu" "$(ratio "$e_cpu" "$n_cpu")" "report"
+  for r in $(seq "$ROUNDS"); do
+    read -r e_rps _ <<<"${R[exporter,$enc,$r]}"
+    read -r n_rps _ <<<"${R[nginx,$enc,$r]}"
+    ROUND_RATIOS[$enc]+="$(ratio "$e_rps" "$n_rps") "
+  done
+done
+row "cycle at $RATE/s: seconds ($C1_CALLS calls)" "$C1_DUR" "bound $C1_BOUND" "${C1_RATIO}x" "<= 1.05x"
+row "cycle at $RATE/s: errors (throttling)" "$C1_ERR ($C1_THR)" "" "" "0 throttling errors"
+row "cycle at $((2 * RATE))/s: seconds ($C2_CALLS calls)" "$C2_DUR" "bound $C2_BOUND" "${C2_RATIO}x" "<= 1.3x"
+row "cycle at $((2 * RATE))/s: pools read / listed" "$C2_OK / $C2_POOLS (errors $C2_ERR, throttling $C2_THR)" "" "" "every pool polled"
+row "RSS at $POOLS pools, steady" "$(mib "$MEM_RSS") (anon $(mib "$MEM_ANON"))" "file $(mib "$MEM_FILE")" "" "<= 32 MiB"
+row "RSS at $POOLS pools, peak" "$(mib "$MEM_HWM")" "" "" "report"
+row "RSS at $POOLS pools, after the wrk runs" "$(mib "$SCRAPE_RSS") (peak $(mib "$SCRAPE_HWM"))" "" "" "report"
+row "RSS at 10 pools, steady" "$(mib "$SMALL_RSS") (anon $(mib "$SMALL_ANON"))" "file $(mib "$SMALL_FILE")" "" "<= 12 MiB"
+row "CPU s per cycle at $POOLS pools" "$CYCLE_CPU (cycle ${MEM_DURATION} s)" "" "" "report"
+echo
+for enc in gzip plain; do
+  echo "scrape $enc ratio, each round: ${ROUND_RATIOS[$enc]}"
+done
+echo "text body inflated from gzip: $INFLATED_BYTES bytes (plain capture: $PLAIN_BYTES; the self-metrics tail differs per scrape)"
