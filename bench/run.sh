@@ -20,8 +20,9 @@
 # BIN_DIR (take cognito-exporter and cognito-sim from there, e.g. another build profile),
 # BENCH_KEEP=1 (keep the logs, metrics and captures of the run in its temporary directory).
 #
-# Installs wrk and nginx with apt-get when missing (as root, or with sudo). Only loopback
-# traffic; every load is bounded in time; everything started is stopped on exit.
+# Installs wrk, nginx, curl, ss and ps with apt-get when missing (as root, or with sudo).
+# Only loopback traffic; every load is bounded in time; everything started is stopped
+# on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -62,6 +63,8 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 command -v curl >/dev/null || missing+=(curl)
+command -v ss >/dev/null || missing+=(iproute2)
+command -v ps >/dev/null || missing+=(procps)
 if ((${#missing[@]})); then
   say "installing ${missing[*]}"
   as_root apt-get update -qq

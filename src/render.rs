@@ -310,35 +310,21 @@ pub fn render_target(
     let mut families: Vec<Vec<Block>> = vec![Vec::new(); FAMILIES.len()];
     for block in blocks(&snapshot.pools) {
         for (family, blocks) in families.iter_mut().enumerate().take(POOL_FAMILIES) {
-            let fingerprint = r.fingerprint(family, |h| hash_pools(family, block, h));
-            let segment = match old[family].get(&fingerprint) {
-                Some(&reused) => r.reuse(reused)?,
-                None => {
-                    r.text.clear();
-                    render_pools(&mut r.text, &r.target, family, block);
-                    r.segment()?
-                }
-            };
-            blocks.push(Block {
-                fingerprint,
-                segment,
-            });
+            blocks.push(r.block(
+                family,
+                &old[family],
+                |h| hash_pools(family, block, h),
+                |out, target| render_pools(out, target, family, block),
+            )?);
         }
     }
     for (family, blocks) in families.iter_mut().enumerate().skip(POOL_FAMILIES) {
-        let fingerprint = r.fingerprint(family, |h| hash_target_value(family, snapshot, h));
-        let segment = match old[family].get(&fingerprint) {
-            Some(&reused) => r.reuse(reused)?,
-            None => {
-                r.text.clear();
-                render_target_value(&mut r.text, &r.target, family, snapshot);
-                r.segment()?
-            }
-        };
-        blocks.push(Block {
-            fingerprint,
-            segment,
-        });
+        blocks.push(r.block(
+            family,
+            &old[family],
+            |h| hash_target_value(family, snapshot, h),
+            |out, target| render_target_value(out, target, family, snapshot),
+        )?);
     }
     Ok(TargetRender {
         families,
@@ -382,6 +368,31 @@ impl Renderer {
         h.write(self.target.as_bytes());
         values(&mut h);
         h.finish()
+    }
+
+    /// The block of `family` whose values `hash` feeds: reused from `old` when its
+    /// fingerprint is there, else rendered by `render` (given the text buffer and the
+    /// target's labels) and compressed.
+    fn block(
+        &mut self,
+        family: usize,
+        old: &HashMap<u64, &Segment>,
+        hash: impl FnOnce(&mut dyn Hasher),
+        render: impl FnOnce(&mut String, &str),
+    ) -> io::Result<Block> {
+        let fingerprint = self.fingerprint(family, hash);
+        let segment = match old.get(&fingerprint) {
+            Some(&reused) => self.reuse(reused)?,
+            None => {
+                self.text.clear();
+                render(&mut self.text, &self.target);
+                self.segment()?
+            }
+        };
+        Ok(Block {
+            fingerprint,
+            segment,
+        })
     }
 
     /// Compresses the rendered `text` into a segment.
