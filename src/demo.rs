@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::aws::ClientOptions;
 use crate::config::{Config, TargetConfig};
-use crate::sim::{RunningSim, SimOptions};
+use cognito_sim::{RunningSim, SimOptions};
 
 /// Pools the demo seeds.
 pub const DEMO_POOLS: usize = 24;
@@ -22,7 +22,7 @@ pub async fn start(
         regions: vec![DEMO_REGION.to_string()],
         ..SimOptions::default()
     };
-    let sim = crate::sim::spawn(options).await?;
+    let sim = cognito_sim::spawn(options).await?;
     config.targets = vec![TargetConfig {
         region: Some(DEMO_REGION.to_string()),
         endpoint_url: Some(sim.endpoint_url()),

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::exposition::{self, Exposition, Format};
 use crate::poller::Readiness;
-use crate::webconfig::WebSecurity;
+use web_config::WebSecurity;
 
 /// Server settings.
 #[derive(Clone, Debug)]

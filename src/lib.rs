@@ -3,12 +3,13 @@
 //!
 //! Data flows one way: [`config`] → [`aws`] clients → [`poller`] (one task per target,
 //! each cycle in [`cycle`]) → [`model`] snapshots → [`render`]ed once into the
-//! [`exposition`] → served by [`http`]. [`sim`] is the project's Cognito simulator, used
-//! by the tests, the benchmarks and `--demo`.
+//! [`exposition`] → served by [`http`]. `--demo` (the `demo` feature, on by default)
+//! runs the project's Cognito simulator, the `cognito-sim` crate, in-process.
 
 pub mod aws;
 pub mod config;
 pub mod cycle;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod exposition;
 pub mod http;
@@ -18,8 +19,6 @@ pub mod model;
 pub mod poller;
 pub mod render;
 pub mod selfmetrics;
-pub mod sim;
-pub mod webconfig;
 
 use std::sync::Arc;
 

@@ -31,14 +31,30 @@ bash tests/ecosystem/check.sh --install
 
 step "format, lints, docs"
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+cargo clippy --locked --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
+
+bin="${CARGO_TARGET_DIR:-$PWD/target}/debug"
+
+step "the exporter without the demo feature: no simulator inside, --demo refused"
+cargo build --locked --no-default-features --bin cognito-exporter
+if grep -q 11cognito_sim "$bin/cognito-exporter"; then
+  echo "run.sh: the exporter built without the demo feature still links cognito-sim" >&2
+  exit 1
+fi
+set +e
+"$bin/cognito-exporter" --demo --config.check 2>"$bin/no-demo.err"
+code=$?
+set -e
+if [[ $code != 2 ]] || ! grep -q 'built without the simulator' "$bin/no-demo.err"; then
+  echo "run.sh: --demo without the simulator exited $code:" >&2
+  cat "$bin/no-demo.err" >&2
+  exit 1
+fi
 
 step "unit and end-to-end tests"
 cargo build --locked --bins
-cargo test --locked --all-targets
-
-bin="${CARGO_TARGET_DIR:-$PWD/target}/debug"
+cargo test --locked --workspace --all-targets
 
 step "cognito-sim against boto3"
 SIM_BIN="$bin/cognito-sim" python3 tests/sim_boto3.py

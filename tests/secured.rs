@@ -3,6 +3,7 @@
 
 // Certificates and a web.yml; the stand-in server there is for tests/webconfig.rs.
 #[allow(dead_code)]
+#[path = "../crates/web-config/tests/support/mod.rs"]
 mod webconfig_support;
 
 use std::io::{BufRead, BufReader};
@@ -10,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use cognito_exporter::sim::{self, SimOptions};
+use cognito_sim::{self as sim, SimOptions};
 use webconfig_support::Setup;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cognito-exporter");

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use cognito_exporter::RunError;
 use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{self, Config, FlagOverrides};
 use cognito_exporter::http::ServerOptions;
 use cognito_exporter::logging::{self, LogFormat};
-use cognito_exporter::webconfig::WebSecurity;
-use cognito_exporter::{RunError, demo};
 use tokio_util::sync::CancellationToken;
+use web_config::WebSecurity;
 
 /// Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.
 #[derive(Debug, Parser)]
@@ -123,6 +123,12 @@ fn main() -> ExitCode {
             args.telemetry_path
         ));
     }
+    if args.demo && !cfg!(feature = "demo") {
+        problems.push(
+            "--demo: this binary was built without the simulator (cargo feature \"demo\")"
+                .to_string(),
+        );
+    }
     let (Some(config), Some(listen), true) = (config, listen, problems.is_empty()) else {
         for p in &problems {
             eprintln!("cognito-exporter: invalid configuration: {p}");
@@ -174,19 +180,13 @@ fn main() -> ExitCode {
 }
 
 async fn serve(
-    mut config: Config,
+    config: Config,
     listen: SocketAddr,
     server: ServerOptions,
     demo: bool,
 ) -> Result<(), RunError> {
     let shutdown = CancellationToken::new();
-    let mut clients = ClientOptions::default();
-    let _simulator = if demo {
-        let running = demo::start(&mut config, &mut clients).await?;
-        Some(running)
-    } else {
-        None
-    };
+    let (config, clients, _simulator) = simulate(config, demo).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(
@@ -207,6 +207,28 @@ async fn serve(
     }
     tokio::spawn(stop_on_signal(shutdown.clone()));
     cognito_exporter::run(config, listener, server, clients, shutdown).await
+}
+
+/// With `--demo`, starts the built-in simulator and points `config` at it; it serves
+/// until the returned handle is dropped.
+#[cfg(feature = "demo")]
+async fn simulate(
+    mut config: Config,
+    demo: bool,
+) -> std::io::Result<(Config, ClientOptions, Option<cognito_sim::RunningSim>)> {
+    let mut clients = ClientOptions::default();
+    let simulator = if demo {
+        Some(cognito_exporter::demo::start(&mut config, &mut clients).await?)
+    } else {
+        None
+    };
+    Ok((config, clients, simulator))
+}
+
+/// Built without the simulator: `--demo` was refused with the configuration.
+#[cfg(not(feature = "demo"))]
+async fn simulate(config: Config, _demo: bool) -> std::io::Result<(Config, ClientOptions, ())> {
+    Ok((config, ClientOptions::default(), ()))
 }
 
 /// Cancels `shutdown` on SIGTERM or SIGINT.

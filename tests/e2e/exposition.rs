@@ -1,6 +1,6 @@
 //! What the scraped exposition says about pools set up in different ways.
 
-use cognito_exporter::sim::{Destination, LogConfiguration};
+use cognito_sim::{Destination, LogConfiguration};
 
 use crate::harness::*;
 

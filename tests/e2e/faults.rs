@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use cognito_exporter::sim::{
-    EnumField, ErrorCode, Fault, FaultRule, FaultSet, RateLimit, SimOptions,
-};
+use cognito_sim::{EnumField, ErrorCode, Fault, FaultRule, FaultSet, RateLimit, SimOptions};
 
 use crate::harness::*;
 
@@ -341,7 +339,7 @@ async fn a_failing_target_is_down_alone_and_readiness_stays() {
     .await;
 }
 
-fn state_fault_region(sim: &cognito_exporter::sim::RunningSim, region: &str) {
+fn state_fault_region(sim: &cognito_sim::RunningSim, region: &str) {
     sim.state()
         .set_faults(rules(vec![
             FaultRule::error(ErrorCode::UnrecognizedClientException).region(region),

@@ -6,22 +6,22 @@ use std::time::Duration;
 use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{Config, PollConfig, TargetConfig};
 use cognito_exporter::http::ServerOptions;
-use cognito_exporter::sim::{self, RunningSim, SimOptions};
+use cognito_sim::{self as sim, RunningSim, SimOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub const ACCOUNT: &str = "123456789012";
-pub const REGION: &str = "eu-west-1";
+pub(crate) const ACCOUNT: &str = "123456789012";
+pub(crate) const REGION: &str = "eu-west-1";
 
-pub struct Exporter {
-    pub addr: SocketAddr,
-    pub shutdown: CancellationToken,
-    pub task: JoinHandle<Result<(), cognito_exporter::RunError>>,
+pub(crate) struct Exporter {
+    pub(crate) addr: SocketAddr,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) task: JoinHandle<Result<(), cognito_exporter::RunError>>,
 }
 
-pub fn credentials() -> ClientOptions {
+pub(crate) fn credentials() -> ClientOptions {
     ClientOptions {
         credentials: Some(aws_credential_types::Credentials::new(
             "AKIDE2ETEST0000",
@@ -33,7 +33,7 @@ pub fn credentials() -> ClientOptions {
     }
 }
 
-pub async fn simulator() -> RunningSim {
+pub(crate) async fn simulator() -> RunningSim {
     sim::spawn(SimOptions {
         regions: vec![REGION.into()],
         ..SimOptions::default()
@@ -43,7 +43,7 @@ pub async fn simulator() -> RunningSim {
 }
 
 /// A target polling `sim` in its region.
-pub fn target(sim: &RunningSim) -> TargetConfig {
+pub(crate) fn target(sim: &RunningSim) -> TargetConfig {
     TargetConfig {
         region: Some(REGION.into()),
         endpoint_url: Some(sim.endpoint_url()),
@@ -51,7 +51,7 @@ pub fn target(sim: &RunningSim) -> TargetConfig {
     }
 }
 
-pub fn fast_poll() -> PollConfig {
+pub(crate) fn fast_poll() -> PollConfig {
     PollConfig {
         interval: Duration::from_millis(300),
         timeout: Duration::from_secs(5),
@@ -61,7 +61,7 @@ pub fn fast_poll() -> PollConfig {
     }
 }
 
-pub async fn start(targets: Vec<TargetConfig>, poll: PollConfig) -> Exporter {
+pub(crate) async fn start(targets: Vec<TargetConfig>, poll: PollConfig) -> Exporter {
     start_with(targets, poll, ServerOptions::default()).await
 }
 
@@ -73,7 +73,7 @@ fn init_logs() {
         .try_init();
 }
 
-pub async fn start_with(
+pub(crate) async fn start_with(
     targets: Vec<TargetConfig>,
     poll: PollConfig,
     server: ServerOptions,
@@ -103,27 +103,27 @@ pub async fn start_with(
 
 /// A parsed HTTP/1.1 response.
 #[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("UTF-8 body")
     }
 }
 
 /// Sends one request (with `Connection: close`) and reads the whole reply.
-pub async fn request(
+pub(crate) async fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -144,7 +144,7 @@ pub async fn request(
     parse(&raw)
 }
 
-pub fn parse(raw: &[u8]) -> Reply {
+pub(crate) fn parse(raw: &[u8]) -> Reply {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -168,14 +168,18 @@ pub fn parse(raw: &[u8]) -> Reply {
 }
 
 /// The classic text exposition.
-pub async fn scrape(addr: SocketAddr) -> String {
+pub(crate) async fn scrape(addr: SocketAddr) -> String {
     let reply = request(addr, "GET", "/metrics", &[]).await;
     assert_eq!(reply.status, 200);
     reply.text()
 }
 
 /// Scrapes until `check` passes (at most 15 s), returning the passing exposition.
-pub async fn scrape_until(addr: SocketAddr, what: &str, check: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn scrape_until(
+    addr: SocketAddr,
+    what: &str,
+    check: impl Fn(&str) -> bool,
+) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let text = scrape(addr).await;
@@ -190,21 +194,21 @@ pub async fn scrape_until(addr: SocketAddr, what: &str, check: impl Fn(&str) -> 
 }
 
 /// The value of the sample whose line starts with `series` (name and labels).
-pub fn value(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|v| v.parse().ok())
 }
 
 /// `name{aws_account_id=…,aws_region=…,pool=…` plus `rest` labels.
-pub fn pool_series(name: &str, pool: &str, rest: &str) -> String {
+pub(crate) fn pool_series(name: &str, pool: &str, rest: &str) -> String {
     let sep = if rest.is_empty() { "" } else { "," };
     format!(
         r#"{name}{{aws_account_id="{ACCOUNT}",aws_region="{REGION}",pool="{pool}"{sep}{rest}}}"#
     )
 }
 
-pub fn matrix_series(pool: &str, source: &str, level: &str, kind: &str) -> String {
+pub(crate) fn matrix_series(pool: &str, source: &str, level: &str, kind: &str) -> String {
     pool_series(
         "cognito_log_destination_configured",
         pool,
@@ -212,18 +216,18 @@ pub fn matrix_series(pool: &str, source: &str, level: &str, kind: &str) -> Strin
     )
 }
 
-pub async fn simulator_with(options: SimOptions) -> RunningSim {
+pub(crate) async fn simulator_with(options: SimOptions) -> RunningSim {
     sim::spawn(options).await.expect("simulator starts")
 }
 
 /// `name{aws_account_id=…,aws_region=…` plus `rest` labels, for target-level series.
-pub fn target_series(name: &str, rest: &str) -> String {
+pub(crate) fn target_series(name: &str, rest: &str) -> String {
     let sep = if rest.is_empty() { "" } else { "," };
     format!(r#"{name}{{aws_account_id="{ACCOUNT}",aws_region="{REGION}"{sep}{rest}}}"#)
 }
 
 /// The exporter's count of failed attempts of `op` labelled `exception` (0 when absent).
-pub fn errors(text: &str, op: &str, exception: &str) -> f64 {
+pub(crate) fn errors(text: &str, op: &str, exception: &str) -> f64 {
     value(
         text,
         &target_series(
@@ -235,7 +239,7 @@ pub fn errors(text: &str, op: &str, exception: &str) -> f64 {
 }
 
 /// The exporter's count of attempts of `op`.
-pub fn requests(text: &str, op: &str) -> f64 {
+pub(crate) fn requests(text: &str, op: &str) -> f64 {
     value(
         text,
         &target_series(
@@ -248,7 +252,7 @@ pub fn requests(text: &str, op: &str) -> f64 {
 
 /// Waits for a cycle to end after now, and returns a scrape taken right after it, while
 /// the next cycle has not begun (use an interval of a second or more).
-pub async fn scrape_between_cycles(addr: SocketAddr) -> String {
+pub(crate) async fn scrape_between_cycles(addr: SocketAddr) -> String {
     let last = target_series("cognito_exporter_last_poll_timestamp_seconds", "");
     let before = value(&scrape(addr).await, &last);
     scrape_until(addr, "the next cycle", |t| value(t, &last) != before).await

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cognito_exporter::webconfig::WebSecurity;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -24,18 +23,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
+use web_config::WebSecurity;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-pub const PASSWORD: &str = "correct horse";
+pub(crate) const PASSWORD: &str = "correct horse";
 
 /// A certificate authority that can sign server and client certificates.
-pub struct Ca {
-    pub cert: rcgen::Certificate,
+pub(crate) struct Ca {
+    pub(crate) cert: rcgen::Certificate,
     issuer: Issuer<'static, KeyPair>,
 }
 
 impl Ca {
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let key = KeyPair::generate().expect("key");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -50,7 +50,7 @@ impl Ca {
     }
 
     /// PEM of a certificate for `sans` and of its key.
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         sans: &[&str],
         usage: ExtendedKeyUsagePurpose,
@@ -59,7 +59,7 @@ impl Ca {
         self.issue_with(sans, usage, serial, |_| {})
     }
 
-    pub fn issue_with(
+    pub(crate) fn issue_with(
         &self,
         sans: &[&str],
         usage: ExtendedKeyUsagePurpose,
@@ -80,7 +80,7 @@ impl Ca {
     }
 
     /// A client config trusting this CA, optionally presenting a client certificate.
-    pub fn client(&self, identity: Option<&(String, String)>) -> Arc<ClientConfig> {
+    pub(crate) fn client(&self, identity: Option<&(String, String)>) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots
             .add(self.cert.der().clone())
@@ -106,13 +106,13 @@ impl Ca {
 }
 
 /// A directory with a CA, a server certificate for localhost (serial 1) and `web.yml`.
-pub struct Setup {
+pub(crate) struct Setup {
     dir: tempfile::TempDir,
-    pub ca: Ca,
+    pub(crate) ca: Ca,
 }
 
 impl Setup {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let setup = Self {
             dir: tempfile::tempdir().expect("tempdir"),
             ca: Ca::new("test CA"),
@@ -122,15 +122,15 @@ impl Setup {
         setup
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write(&self, name: &str, text: &str) {
+    pub(crate) fn write(&self, name: &str, text: &str) {
         std::fs::write(self.path(name), text).expect("write");
     }
 
-    pub fn server_cert(&self, serial: u64, extra_sans: &[&str]) {
+    pub(crate) fn server_cert(&self, serial: u64, extra_sans: &[&str]) {
         let mut sans = vec!["localhost"];
         sans.extend_from_slice(extra_sans);
         let (cert, key) = self
@@ -141,14 +141,14 @@ impl Setup {
     }
 
     /// Writes `web.yml`: TLS with the server certificate, plus `extra` YAML.
-    pub fn config(&self, extra: &str) -> PathBuf {
+    pub(crate) fn config(&self, extra: &str) -> PathBuf {
         let yaml =
             format!("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n{extra}");
         self.write("web.yml", &yaml);
         self.path("web.yml")
     }
 
-    pub async fn serve(&self, extra: &str) -> (WebSecurity, Server) {
+    pub(crate) async fn serve(&self, extra: &str) -> (WebSecurity, Server) {
         let security = WebSecurity::from_file(&self.config(extra)).expect("valid web config");
         let server = Server::start(security.clone()).await;
         (security, server)
@@ -156,13 +156,13 @@ impl Setup {
 }
 
 /// The test's stand-in for the exporter's HTTP server.
-pub struct Server {
-    pub addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
     shutdown: CancellationToken,
 }
 
 impl Server {
-    pub async fn start(security: WebSecurity) -> Self {
+    pub(crate) async fn start(security: WebSecurity) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
@@ -229,18 +229,18 @@ async fn respond(security: &WebSecurity, req: &Request<Incoming>) -> Response<Fu
 
 /// What a client saw.
 #[derive(Debug)]
-pub struct Reply {
-    pub head: String,
-    pub body: String,
-    pub peer_cert: CertificateDer<'static>,
+pub(crate) struct Reply {
+    pub(crate) head: String,
+    pub(crate) body: String,
+    pub(crate) peer_cert: CertificateDer<'static>,
 }
 
 impl Reply {
-    pub fn status(&self) -> &str {
+    pub(crate) fn status(&self) -> &str {
         self.head.split(' ').nth(1).unwrap_or_default()
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().find_map(|line| {
             let (n, v) = line.split_once(':')?;
             n.eq_ignore_ascii_case(name).then(|| v.trim())
@@ -249,7 +249,7 @@ impl Reply {
 }
 
 /// One HTTPS GET; `Err` carries the TLS or I/O failure.
-pub async fn get(
+pub(crate) async fn get(
     addr: SocketAddr,
     client: Arc<ClientConfig>,
     user: Option<(&str, &str)>,
@@ -293,7 +293,7 @@ pub async fn get(
     })
 }
 
-pub fn serial_and_sans(cert: &CertificateDer<'_>) -> (u64, Vec<String>) {
+pub(crate) fn serial_and_sans(cert: &CertificateDer<'_>) -> (u64, Vec<String>) {
     let (_, parsed) = X509Certificate::from_der(cert).expect("X.509");
     let serial = u64::try_from(parsed.serial.clone()).expect("small serial");
     let sans = parsed

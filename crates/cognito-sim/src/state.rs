@@ -266,8 +266,8 @@ impl SimState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::error::ErrorCode;
-    use crate::sim::model::Destination;
+    use crate::error::ErrorCode;
+    use crate::model::Destination;
 
     fn state() -> SimState {
         SimState::new("123456789012".into(), 7, Duration::from_secs(3600))

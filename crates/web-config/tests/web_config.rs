@@ -3,15 +3,15 @@
 //! server does: `tls_acceptor()` per connection, `authorize()` and `response_headers()`
 //! per request. Certificates are made here with rcgen.
 
-#[path = "webconfig_support/mod.rs"]
+#[path = "support/mod.rs"]
 mod support;
 
 use std::path::Path;
 
-use cognito_exporter::webconfig::Reload;
 use rcgen::ExtendedKeyUsagePurpose;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use web_config::Reload;
 
 use support::{Ca, PASSWORD, Setup, get, serial_and_sans};
 
@@ -230,11 +230,11 @@ async fn curl_with_cacert_and_basic_auth() {
 #[test]
 fn the_example_file_loads() {
     let setup = Setup::new();
-    let example_path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/web-config.example.yml");
+    let example_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/web-config.example.yml");
     let example = std::fs::read_to_string(example_path).expect("example exists");
     // Next to the certificate files it names.
     setup.write("web.yml", &example);
-    let config = cognito_exporter::webconfig::load(&setup.path("web.yml"))
+    let config = web_config::load(&setup.path("web.yml"))
         .unwrap_or_else(|e| panic!("{example_path} does not load:\n{e}"));
     assert!(config.tls.is_some());
     assert_eq!(config.headers.len(), 3);

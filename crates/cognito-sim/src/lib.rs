@@ -16,7 +16,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use cognito_exporter::sim::{self, ErrorCode, FaultRule, FaultSet, SimOptions};
+//! use cognito_sim::{self as sim, ErrorCode, FaultRule, FaultSet, SimOptions};
 //!
 //! let sim = sim::spawn(SimOptions { pools_per_region: 12, ..SimOptions::default() }).await?;
 //! println!("endpoint {}", sim.endpoint_url());

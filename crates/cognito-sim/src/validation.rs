@@ -238,7 +238,7 @@ pub fn validate(configs: &[LogConfiguration]) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::error::ErrorCode;
+    use crate::error::ErrorCode;
     use serde_json::json;
 
     const LOGS: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cognito/pool";

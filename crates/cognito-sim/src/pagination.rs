@@ -103,7 +103,7 @@ pub(crate) fn page<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::error::ErrorCode;
+    use crate::error::ErrorCode;
     use serde_json::json;
 
     fn items(seqs: &[u64]) -> BTreeMap<u64, u64> {

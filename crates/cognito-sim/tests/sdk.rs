@@ -17,8 +17,8 @@ use cognito::types::{
     CloudWatchLogsConfigurationType, EventSourceName, FirehoseConfigurationType,
     LogConfigurationType, LogLevel, S3ConfigurationType,
 };
-use cognito_exporter::sim::{
-    self, ErrorCode, Fault, FaultRule, FaultSet, RateLimit, RunningSim, SimOptions,
+use cognito_sim::{
+    self as sim, ErrorCode, Fault, FaultRule, FaultSet, RateLimit, RunningSim, SimOptions,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 

@@ -297,8 +297,8 @@ impl fmt::Display for FaultRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::error::ErrorCode;
-    use crate::sim::faults::FaultSet;
+    use crate::error::ErrorCode;
+    use crate::faults::FaultSet;
 
     #[test]
     fn rules_parse_from_flags_and_json_alike() {

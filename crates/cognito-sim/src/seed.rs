@@ -69,7 +69,7 @@ pub(crate) fn seed(state: &SimState, account: &str, region: &str, count: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::validation::validate;
+    use crate::validation::validate;
 
     #[test]
     fn names_mix_environments() {

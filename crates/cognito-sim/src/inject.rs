@@ -167,8 +167,8 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::error::ErrorCode;
-    use crate::sim::faults::FaultRule;
+    use crate::error::ErrorCode;
+    use crate::faults::FaultRule;
 
     fn req(op: &str) -> Request<'_> {
         Request {

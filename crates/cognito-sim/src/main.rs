@@ -1,12 +1,12 @@
 //! `cognito-sim`: serves the Cognito simulator until SIGINT or SIGTERM. Parses flags,
-//! sets up logging, and calls into `cognito_exporter::sim`.
+//! sets up logging, and calls into `cognito_sim`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use cognito_exporter::sim::{FaultRule, FaultSet, RateLimit, SimOptions, Simulator};
+use cognito_sim::{FaultRule, FaultSet, RateLimit, SimOptions, Simulator};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +52,7 @@ struct Args {
     listen: String,
 
     /// Account that static access keys belong to.
-    #[arg(long, default_value = cognito_exporter::sim::DEFAULT_ACCOUNT_ID)]
+    #[arg(long, default_value = cognito_sim::DEFAULT_ACCOUNT_ID)]
     account_id: String,
 
     /// Region to seed pools in (repeatable).
