@@ -9,13 +9,13 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cognito_exporter::exposition::{Exposition, Format};
+use cognito_exporter::exposition::{self as render, Exposition, Format, Segment};
+use cognito_exporter::metrics::{self, ApiMetrics};
 use cognito_exporter::model::{
-    Destination, Kind, Level, LogDelivery, PoolRecord, Source, TargetSnapshot,
+    Destination, Kind, Level, LogDelivery, PoolRecord, Source, TargetId, TargetSnapshot,
 };
-use cognito_exporter::render::{self, Segment};
-use cognito_exporter::selfmetrics::SelfMetrics;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use prometheus_client::registry::Registry;
 
 const POOLS: usize = 10_000;
 
@@ -83,8 +83,6 @@ fn snapshot(pools: usize) -> TargetSnapshot {
         .collect();
     records.sort_by(|a, b| a.id.cmp(&b.id));
     TargetSnapshot {
-        account_id: account.into(),
-        region: "eu-west-1".into(),
         up: true,
         duration_seconds: 667.5,
         finished_at: 1_763_942_400.5,
@@ -104,11 +102,22 @@ fn next_cycle(s: &TargetSnapshot) -> TargetSnapshot {
     next
 }
 
+/// The exporter's own metrics, as `run` registers them.
+fn own_metrics() -> Registry {
+    let mut registry = Registry::default();
+    ApiMetrics::register(&mut registry);
+    metrics::register_build_info(&mut registry, "bench", "bench");
+    metrics::process::register(&mut registry);
+    registry
+}
+
 fn benches(c: &mut Criterion) {
+    let id = TargetId::new("123456789012", "eu-west-1");
+    let id = &id;
     let s = snapshot(POOLS);
-    let text = render::render_text(&s);
-    let first = render::render_target(&s, None, true).expect("render");
-    let gzip: usize = first.segments().map(|seg| seg.deflated.len()).sum();
+    let text = render::render_text(id, &s);
+    let first = render::render_target(id, &s, None, true).expect("render");
+    let gzip: usize = first.segments().map(|seg| seg.deflated().len()).sum();
     eprintln!(
         "{POOLS} pools: {} bytes of text, {gzip} bytes deflated, {} blocks per per-pool family",
         text.len(),
@@ -122,7 +131,7 @@ fn benches(c: &mut Criterion) {
 
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.bench_function("render_text", |b| {
-        b.iter(|| render::render_text(black_box(&s)))
+        b.iter(|| render::render_text(id, black_box(&s)))
     });
     g.bench_function("compress_text (Segment::new)", |b| {
         b.iter_batched(
@@ -132,51 +141,53 @@ fn benches(c: &mut Criterion) {
         )
     });
     g.bench_function("render_target from nothing", |b| {
-        b.iter(|| render::render_target(black_box(&s), None, true).expect("render"))
+        b.iter(|| render::render_target(id, black_box(&s), None, true).expect("render"))
     });
 
     g.throughput(Throughput::Elements(1));
     let mut changed = s.clone();
     changed.pools[POOLS / 2].delivery = Some(LogDelivery::default());
-    let rendered = render::render_target(&changed, Some(&first), true).expect("render");
+    let rendered = render::render_target(id, &changed, Some(&first), true).expect("render");
     eprintln!(
         "one changed pool: {} bytes rendered",
         rendered.rendered_bytes()
     );
     g.bench_function("render_target one change", |b| {
-        b.iter(|| render::render_target(black_box(&changed), Some(&first), true).expect("render"))
+        b.iter(|| {
+            render::render_target(id, black_box(&changed), Some(&first), true).expect("render")
+        })
     });
     let next = next_cycle(&s);
-    let rendered = render::render_target(&next, Some(&first), true).expect("render");
+    let rendered = render::render_target(id, &next, Some(&first), true).expect("render");
     eprintln!(
         "next cycle, timestamps moved: {} bytes rendered",
         rendered.rendered_bytes()
     );
     g.bench_function("render_target next cycle (timestamps moved)", |b| {
-        b.iter(|| render::render_target(black_box(&next), Some(&first), true).expect("render"))
+        b.iter(|| render::render_target(id, black_box(&next), Some(&first), true).expect("render"))
     });
-    let rendered = render::render_target(&s, Some(&first), true).expect("render");
+    let rendered = render::render_target(id, &s, Some(&first), true).expect("render");
     assert_eq!(
         rendered.rendered_bytes(),
         0,
         "nothing changed, nothing rendered"
     );
     g.bench_function("render_target nothing changed", |b| {
-        b.iter(|| render::render_target(black_box(&s), Some(&first), true).expect("render"))
+        b.iter(|| render::render_target(id, black_box(&s), Some(&first), true).expect("render"))
     });
 
     g.throughput(Throughput::Bytes(text.len() as u64));
-    let lean = render::render_target(&s, None, false).expect("render");
+    let lean = render::render_target(id, &s, None, false).expect("render");
     g.bench_function("inflate the text (first uncompressed scrape)", |b| {
         b.iter(|| black_box(&lean).with_text().expect("inflate"))
     });
 
     // Publishing as the exporter does while only gzip is scraped: the text is dropped.
     g.throughput(Throughput::Elements(1));
-    let exposition = Exposition::new(SelfMetrics::new("bench", "bench")).expect("exposition");
-    exposition.publish(&s, None).expect("publish");
+    let exposition = Exposition::new(own_metrics()).expect("exposition");
+    exposition.publish(id, &s).expect("publish");
     g.bench_function("publish nothing changed", |b| {
-        b.iter(|| exposition.publish(black_box(&s), None).expect("publish"))
+        b.iter(|| exposition.publish(id, black_box(&s)).expect("publish"))
     });
     let mut flip = false;
     g.bench_function("publish next cycle (timestamps moved)", |b| {
@@ -184,17 +195,17 @@ fn benches(c: &mut Criterion) {
             flip = !flip;
             let snapshot = if flip { &next } else { &s };
             exposition
-                .publish(black_box(snapshot), None)
+                .publish(id, black_box(snapshot))
                 .expect("publish")
         })
     });
-    exposition.publish(&s, None).expect("publish");
+    exposition.publish(id, &s).expect("publish");
     g.bench_function("publish one change", |b| {
         b.iter(|| {
             flip = !flip;
             let snapshot = if flip { &changed } else { &s };
             exposition
-                .publish(black_box(snapshot), None)
+                .publish(id, black_box(snapshot))
                 .expect("publish")
         })
     });
@@ -208,18 +219,18 @@ fn benches(c: &mut Criterion) {
     g.sample_size(50)
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
-    let own = SelfMetrics::new("bench", "bench");
+    let own = own_metrics();
     g.bench_function("own metrics, encoded (classic)", |b| {
         b.iter(|| {
             let mut out = String::with_capacity(4096);
-            own.encode_classic(&mut out).expect("encode");
+            metrics::encode_classic(&own, &mut out).expect("encode");
             out
         })
     });
     g.bench_function("own metrics, encoded (openmetrics)", |b| {
         b.iter(|| {
             let mut out = String::with_capacity(4096);
-            own.encode_openmetrics(&mut out).expect("encode");
+            metrics::encode_openmetrics(&own, &mut out).expect("encode");
             out
         })
     });

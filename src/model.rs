@@ -1,7 +1,43 @@
-//! The exporter's view of a user pool: what `GetLogDeliveryConfiguration` said about it,
-//! reduced to the closed vocabularies the metrics are labelled with.
+//! The vocabulary every stage shares: who a target is, and what the exporter knows of a
+//! user pool after a cycle (what `GetLogDeliveryConfiguration` said about it, reduced to
+//! the closed vocabularies the metrics are labelled with).
 
+use std::fmt;
 use std::sync::Arc;
+
+/// Who a target is: the account and region every one of its series is labelled with.
+///
+/// Made once per target, when `GetCallerIdentity` names the account (until then a target
+/// is known by its region and the account of its role ARN, if any, which is how its
+/// failure to identify itself is reported). It is the exposition's key for the target.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TargetId {
+    /// The 12-digit account ID; empty while unknown.
+    pub account_id: String,
+    /// The AWS region, such as `eu-west-1`.
+    pub region: String,
+}
+
+impl TargetId {
+    /// The identity of the target in `account_id` and `region`.
+    pub fn new(account_id: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            account_id: account_id.into(),
+            region: region.into(),
+        }
+    }
+}
+
+impl fmt::Display for TargetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let account = if self.account_id.is_empty() {
+            "unknown account"
+        } else {
+            &self.account_id
+        };
+        write!(f, "{account} in {}", self.region)
+    }
+}
 
 /// `LogConfigurationType.EventSource`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,8 +189,6 @@ impl PoolRecord {
 /// The outcome of one cycle of one target, swapped in whole.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetSnapshot {
-    pub account_id: String,
-    pub region: String,
     /// The cycle listed the pools and at least one pool answered (or there were none).
     pub up: bool,
     /// Wall-clock seconds the cycle took.

@@ -230,7 +230,10 @@ async fn curl_with_cacert_and_basic_auth() {
 #[test]
 fn the_example_file_loads() {
     let setup = Setup::new();
-    let example_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/web-config.example.yml");
+    let example_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/web-config.example.yml"
+    );
     let example = std::fs::read_to_string(example_path).expect("example exists");
     // Next to the certificate files it names.
     setup.write("web.yml", &example);

@@ -4,13 +4,18 @@
 //! shared with every other caller in the account and region), and back to the
 //! configured rate as attempts succeed.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use prometheus_client::metrics::counter::Counter;
 use tokio::time::Instant;
-
-use crate::aws::Identity;
-use crate::selfmetrics::ApiMetrics;
 
 /// The resolution of tokio's timer: a sleep ends up to this much after its deadline.
 const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
@@ -35,17 +40,19 @@ struct Pace {
 
 /// Paces the attempts of one target.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     base: Duration,
     pace: Mutex<Pace>,
     /// Held by the attempt waiting for the next slot, so slots are taken one at a time,
     /// each a period after the previous attempt actually started.
     turn: tokio::sync::Mutex<()>,
-    wait: OnceLock<(ApiMetrics, Arc<Identity>)>,
+    /// Where waiting time is counted, once the target's identity is known (the first
+    /// attempt, which tells it, never waits).
+    wait: OnceLock<Counter<f64, AtomicU64>>,
 }
 
 impl Limiter {
-    pub fn new(requests_per_second: f64) -> Self {
+    pub(crate) fn new(requests_per_second: f64) -> Self {
         let base = Duration::from_secs_f64(1.0 / requests_per_second);
         Self {
             base,
@@ -58,9 +65,9 @@ impl Limiter {
         }
     }
 
-    /// Where waiting time is counted.
-    pub fn bind(&self, metrics: ApiMetrics, identity: Arc<Identity>) {
-        let _ = self.wait.set((metrics, identity));
+    /// Counts waiting time in `counter` from now on; later calls change nothing.
+    pub(crate) fn count_waits(&self, counter: Counter<f64, AtomicU64>) {
+        let _ = self.wait.set(counter);
     }
 
     /// Waits for the next slot: a period after the previous attempt started, or now if
@@ -72,7 +79,7 @@ impl Limiter {
     /// per second). Below the timer's resolution (over 1,000 requests per second) gaps
     /// cannot be exact anyway, so slots then follow each other from the planned ones and
     /// the rate holds on average. Returns when the attempt was let go.
-    pub async fn until_ready(&self) -> Instant {
+    pub(crate) async fn until_ready(&self) -> Instant {
         let asked = Instant::now();
         let _turn = self.turn.lock().await;
         let (slot, fine) = {
@@ -97,25 +104,22 @@ impl Limiter {
             pace.next = if fine { slot } else { started } + pace.period;
         }
         if started > asked
-            && let Some((metrics, identity)) = self.wait.get()
+            && let Some(counter) = self.wait.get()
         {
-            metrics
-                .limiter_wait_seconds
-                .get_or_create(&identity.labels())
-                .inc_by((started - asked).as_secs_f64());
+            counter.inc_by((started - asked).as_secs_f64());
         }
         started
     }
 
     /// An attempt was throttled: space the following ones further apart.
-    pub fn throttled(&self) {
+    pub(crate) fn throttled(&self) {
         let mut pace = self.lock();
         let slowest = self.base.mul_f64(MAX_SLOWDOWN);
         pace.period = pace.period.mul_f64(BACKOFF).min(slowest);
     }
 
     /// An attempt succeeded: move back toward the configured rate.
-    pub fn succeeded(&self) {
+    pub(crate) fn succeeded(&self) {
         let mut pace = self.lock();
         if pace.period > self.base {
             pace.period = pace.period.mul_f64(RECOVERY).max(self.base);
@@ -123,12 +127,51 @@ impl Limiter {
     }
 
     /// The current spacing between attempts.
-    pub fn period(&self) -> Duration {
+    #[cfg(test)]
+    fn period(&self) -> Duration {
         self.lock().period
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An HTTP client whose every request first waits for its turn at the limiter, so that
+/// each attempt (SDK retries included) is paced, whatever client made it.
+#[derive(Debug)]
+pub(super) struct LimitedClient {
+    pub(super) inner: SharedHttpClient,
+    pub(super) limiter: Arc<Limiter>,
+}
+
+impl HttpClient for LimitedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LimitedConnector {
+            inner: self.inner.http_connector(settings, components),
+            limiter: self.limiter.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LimitedConnector {
+    inner: SharedHttpConnector,
+    limiter: Arc<Limiter>,
+}
+
+impl HttpConnector for LimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let limiter = self.limiter.clone();
+        HttpConnectorFuture::new(async move {
+            limiter.until_ready().await;
+            inner.call(request).await
+        })
     }
 }
 

@@ -1,0 +1,161 @@
+//! A target's connection to AWS: one SDK configuration (region, credentials, an HTTP
+//! client whose every attempt passes the target's rate `limiter`), and the Cognito and
+//! STS clients made from it, each with the interceptor (`attempts`) that counts every
+//! attempt under the target's identity. `errors` is the fixed vocabulary failures are
+//! labelled with.
+
+mod attempts;
+pub(crate) mod errors;
+mod limiter;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::config::{PollConfig, TargetConfig};
+use crate::metrics::ApiMetrics;
+use crate::model::TargetId;
+use attempts::AttemptRecorder;
+use limiter::{LimitedClient, Limiter};
+
+/// Attempts per operation, the first included. The SDK's standard mode backs off
+/// exponentially with jitter and treats TooManyRequestsException as throttling.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Options that tests and `--demo` set; production leaves them default.
+#[derive(Clone, Debug, Default)]
+pub struct ClientOptions {
+    /// Credentials to use instead of the standard chain.
+    pub credentials: Option<aws_credential_types::Credentials>,
+}
+
+/// What a target needs to call AWS, before and after it knows its account.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    sdk: SdkConfig,
+    /// The identity known before any call: the region, and the account of the role ARN
+    /// when there is one.
+    provisional: Arc<TargetId>,
+    /// Answers `GetCallerIdentity`; its attempts are counted under `provisional`.
+    sts: aws_sdk_sts::Client,
+    limiter: Arc<Limiter>,
+    metrics: ApiMetrics,
+}
+
+impl Connection {
+    /// Sets up the target's SDK configuration. Region and credentials come from the
+    /// target, else from the standard AWS chain (environment, profile, web identity, ECS,
+    /// IMDS). Nothing is called yet.
+    pub(crate) async fn new(
+        target: &TargetConfig,
+        poll: &PollConfig,
+        metrics: &ApiMetrics,
+        options: &ClientOptions,
+    ) -> Result<Self, BoxError> {
+        let limiter = Arc::new(Limiter::new(poll.requests_per_second));
+        let http = SharedHttpClient::new(LimitedClient {
+            inner: aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+            limiter: Arc::clone(&limiter),
+        });
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(poll.timeout)
+                    .operation_attempt_timeout(poll.timeout / MAX_ATTEMPTS)
+                    .connect_timeout(poll.timeout.min(Duration::from_secs(5)))
+                    .build(),
+            );
+        if let Some(region) = &target.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &target.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(credentials) = &options.credentials {
+            loader = loader.credentials_provider(credentials.clone());
+        }
+        let mut sdk = loader.load().await;
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no AWS region: set it on the target, or through AWS_REGION or the profile")?;
+        if let Some(role) = &target.role_arn {
+            let mut builder = AssumeRoleProvider::builder(role)
+                .session_name("cognito-exporter")
+                .configure(&sdk);
+            if let Some(id) = &target.external_id {
+                builder = builder.external_id(id);
+            }
+            let provider = builder.build().await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                )
+                .build();
+        }
+        let provisional = Arc::new(TargetId::new(
+            target.role_account_id().unwrap_or_default(),
+            region,
+        ));
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&sdk)
+                .interceptor(AttemptRecorder {
+                    id: Arc::clone(&provisional),
+                    metrics: metrics.clone(),
+                    limiter: Arc::clone(&limiter),
+                })
+                .build(),
+        );
+        Ok(Self {
+            sdk,
+            provisional,
+            sts,
+            limiter,
+            metrics: metrics.clone(),
+        })
+    }
+
+    /// The target's identity before `GetCallerIdentity` answers.
+    pub(crate) fn provisional(&self) -> &TargetId {
+        &self.provisional
+    }
+
+    /// The region every call goes to.
+    pub(crate) fn region(&self) -> &str {
+        &self.provisional.region
+    }
+
+    /// The STS client that learns the account.
+    pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
+        &self.sts
+    }
+
+    /// The Cognito client of the target `id`, whose attempts (and time waiting on the
+    /// limiter) are counted under it.
+    pub(crate) fn cognito(&self, id: &TargetId) -> aws_sdk_cognitoidentityprovider::Client {
+        self.limiter.count_waits(self.metrics.limiter_wait(id));
+        aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+                .interceptor(AttemptRecorder {
+                    id: Arc::new(id.clone()),
+                    metrics: self.metrics.clone(),
+                    limiter: Arc::clone(&self.limiter),
+                })
+                .build(),
+        )
+    }
+}

@@ -1,0 +1,183 @@
+//! The endpoints: what each path answers, with the checks every request passes (method,
+//! basic auth, the cap on concurrent scrapes).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use tokio::sync::Semaphore;
+
+use super::ServerOptions;
+use super::body::Body;
+use super::negotiate::{accepts_gzip, negotiate};
+use crate::exposition::Exposition;
+use crate::health::Readiness;
+
+/// What the request handlers share.
+#[derive(Debug)]
+pub(crate) struct App {
+    exposition: Arc<Exposition>,
+    readiness: Arc<Readiness>,
+    pub(super) options: ServerOptions,
+    scrapes: Arc<Semaphore>,
+    landing: Bytes,
+}
+
+impl App {
+    pub(crate) fn new(
+        exposition: Arc<Exposition>,
+        readiness: Arc<Readiness>,
+        options: ServerOptions,
+    ) -> Self {
+        let permits = if options.max_requests == 0 {
+            Semaphore::MAX_PERMITS
+        } else {
+            options.max_requests
+        };
+        let landing = Bytes::from(landing_page(&options));
+        Self {
+            exposition,
+            readiness,
+            scrapes: Arc::new(Semaphore::new(permits)),
+            landing,
+            options,
+        }
+    }
+}
+
+impl App {
+    /// Shutdown began: readiness probes fail from now on.
+    pub(super) fn stopping(&self) {
+        self.readiness.stopping();
+    }
+}
+
+/// Routes a request.
+pub(super) async fn handle(app: &App, req: &Request<Incoming>) -> Response<Body> {
+    let mut response = route(app, req).await;
+    if let Some(security) = &app.options.security {
+        response.headers_mut().extend(
+            security
+                .response_headers()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    response
+}
+
+async fn route(app: &App, req: &Request<Incoming>) -> Response<Body> {
+    let path = req.uri().path();
+    let known =
+        path == app.options.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
+    if !known {
+        return text(StatusCode::NOT_FOUND, "404 page not found\n");
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    // Probes stay open under basic auth, so Kubernetes and load balancers keep working;
+    // they say nothing about the pools.
+    match path {
+        "/-/healthy" => return text(StatusCode::OK, "Healthy\n"),
+        "/-/ready" => {
+            return if app.readiness.is_ready() {
+                text(StatusCode::OK, "Ready\n")
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, "Not ready\n")
+            };
+        }
+        _ => {}
+    }
+    if let Some(security) = &app.options.security
+        && let Err(rejection) = security.authorize(req.headers()).await
+    {
+        return rejection.into_response(text(StatusCode::UNAUTHORIZED, "401 unauthorized\n"));
+    }
+    if path == "/" {
+        let mut r = Response::new(Body::one(app.landing.clone()));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return r;
+    }
+    scrape(app, req)
+}
+
+fn scrape(app: &App, req: &Request<Incoming>) -> Response<Body> {
+    let Ok(permit) = app.scrapes.clone().try_acquire_owned() else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "503 too many concurrent scrapes (--web.max-requests)\n",
+        );
+    };
+    let headers = req.headers();
+    let format = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let gzip = accepts_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let body = match app.exposition.body(format, gzip) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the scrape body");
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 cannot encode metrics\n",
+            );
+        }
+    };
+    let mut r = Response::new(Body::scrape(body, permit));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    r
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(Body::one(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn landing_page(options: &ServerOptions) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let path = html_escape(&options.telemetry_path);
+    let demo = if options.demo {
+        "<p><strong>Demo mode:</strong> the data below is simulated by the built-in Cognito \
+         simulator; no AWS account is polled.</p>\n"
+    } else {
+        ""
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>cognito-exporter</title></head>\n<body>\n\
+         <h1>cognito-exporter {version}</h1>\n\
+         <p>Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.</p>\n\
+         {demo}<ul>\n<li><a href=\"{path}\">Metrics</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n\
+         <li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body>\n</html>\n"
+    )
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,105 @@
+//! The counters of every target's AWS clients: API attempts, failed attempts by error
+//! label, and time spent waiting on the rate limiter.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+
+use crate::model::TargetId;
+
+/// Labels of a target's series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct TargetLabels {
+    pub(crate) aws_account_id: String,
+    pub(crate) aws_region: String,
+}
+
+impl From<&TargetId> for TargetLabels {
+    fn from(id: &TargetId) -> Self {
+        Self {
+            aws_account_id: id.account_id.clone(),
+            aws_region: id.region.clone(),
+        }
+    }
+}
+
+/// Labels of an API attempt counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OperationLabels {
+    pub(crate) aws_account_id: String,
+    pub(crate) aws_region: String,
+    pub(crate) operation: &'static str,
+}
+
+/// Labels of an API error counter; `exception` comes from a fixed vocabulary.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ErrorLabels {
+    pub(crate) aws_account_id: String,
+    pub(crate) aws_region: String,
+    pub(crate) operation: &'static str,
+    pub(crate) exception: &'static str,
+}
+
+/// Counters shared by every target's AWS clients; cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct ApiMetrics {
+    pub(crate) requests: Family<OperationLabels, Counter>,
+    pub(crate) errors: Family<ErrorLabels, Counter>,
+    pub(crate) limiter_wait_seconds: Family<TargetLabels, Counter<f64, AtomicU64>>,
+}
+
+impl ApiMetrics {
+    /// Creates the counters and registers them in `registry`.
+    pub fn register(registry: &mut Registry) -> Self {
+        let api = Self::default();
+        registry.register(
+            "cognito_exporter_api_requests",
+            "Cognito and STS API attempts, each SDK retry counted, by operation",
+            api.requests.clone(),
+        );
+        registry.register(
+            "cognito_exporter_api_errors",
+            "Failed Cognito and STS API attempts, each SDK retry counted, by operation and AWS error code (or timeout, connection, credentials, malformed_response, other)",
+            api.errors.clone(),
+        );
+        registry.register(
+            "cognito_exporter_rate_limiter_wait_seconds",
+            "Seconds API attempts waited on the client-side limit of poll.requests_per_second",
+            api.limiter_wait_seconds.clone(),
+        );
+        api
+    }
+
+    /// Counts a failed attempt of `operation` by the target `id`.
+    pub(crate) fn error(&self, id: &TargetId, operation: &'static str, exception: &'static str) {
+        self.errors
+            .get_or_create(&ErrorLabels {
+                aws_account_id: id.account_id.clone(),
+                aws_region: id.region.clone(),
+                operation,
+                exception,
+            })
+            .inc();
+    }
+
+    /// Counts an attempt of `operation` by the target `id`.
+    pub(crate) fn request(&self, id: &TargetId, operation: &'static str) {
+        self.requests
+            .get_or_create(&OperationLabels {
+                aws_account_id: id.account_id.clone(),
+                aws_region: id.region.clone(),
+                operation,
+            })
+            .inc();
+    }
+
+    /// The counter of the target `id`'s time waiting on its limiter.
+    pub(crate) fn limiter_wait(&self, id: &TargetId) -> Counter<f64, AtomicU64> {
+        self.limiter_wait_seconds
+            .get_or_create(&TargetLabels::from(id))
+            .clone()
+    }
+}

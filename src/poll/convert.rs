@@ -1,0 +1,83 @@
+//! The SDK's answer turned into the model: a `GetLogDeliveryConfiguration` output into a
+//! [`LogDelivery`], refusing what cannot be understood whole.
+
+use aws_sdk_cognitoidentityprovider::operation::get_log_delivery_configuration::GetLogDeliveryConfigurationOutput;
+use aws_sdk_cognitoidentityprovider::types::{EventSourceName, LogConfigurationType, LogLevel};
+
+use crate::model::{Destination, Kind, Level, LogDelivery, Source};
+
+/// Converts an answer into the model. An unknown enum value or a destination without its
+/// ARN makes the whole answer unusable: exporting the part we understand would report 0
+/// for a destination that may well be configured, and raise false alerts.
+pub(super) fn delivery(out: &GetLogDeliveryConfigurationOutput) -> Result<LogDelivery, String> {
+    let Some(config) = out.log_delivery_configuration() else {
+        return Ok(LogDelivery::default());
+    };
+    let mut destinations = Vec::new();
+    for entry in config.log_configurations() {
+        destinations.extend(entry_destinations(entry)?);
+    }
+    Ok(LogDelivery::new(destinations))
+}
+
+fn entry_destinations(entry: &LogConfigurationType) -> Result<Vec<Destination>, String> {
+    let source = match entry.event_source() {
+        EventSourceName::UserNotification => Source::UserNotification,
+        EventSourceName::UserAuthEvents => Source::UserAuthEvents,
+        other => return Err(format!("unknown EventSource {:?}", other.as_str())),
+    };
+    let level = match entry.log_level() {
+        LogLevel::Error => Level::Error,
+        LogLevel::Info => Level::Info,
+        other => return Err(format!("unknown LogLevel {:?}", other.as_str())),
+    };
+    let arns = [
+        (
+            Kind::CloudwatchLogs,
+            entry
+                .cloud_watch_logs_configuration()
+                .map(|c| c.log_group_arn()),
+        ),
+        (Kind::S3, entry.s3_configuration().map(|c| c.bucket_arn())),
+        (
+            Kind::Firehose,
+            entry.firehose_configuration().map(|c| c.stream_arn()),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (kind, arn) in arns {
+        match arn {
+            None => {}
+            Some(Some(arn)) if !arn.is_empty() => out.push(Destination {
+                source,
+                level,
+                kind,
+                arn: arn.to_string(),
+            }),
+            Some(_) => return Err(format!("a {} destination without its ARN", kind.as_str())),
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "a {} configuration with no destination",
+            source.as_str()
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_enum_values_make_the_answer_unusable() {
+        let entry = LogConfigurationType::builder()
+            .log_level(LogLevel::from("DEBUG"))
+            .event_source(EventSourceName::UserNotification)
+            .build()
+            .expect("required fields set");
+        let err = entry_destinations(&entry).expect_err("unknown level");
+        assert!(err.contains("DEBUG"), "{err}");
+    }
+}
