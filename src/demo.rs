@@ -8,9 +8,9 @@ use crate::config::{Config, TargetConfig};
 use cognito_sim::{RunningSim, SimOptions};
 
 /// Pools the demo seeds.
-pub const DEMO_POOLS: usize = 24;
+const DEMO_POOLS: usize = 24;
 /// The region the demo's pools live in.
-pub const DEMO_REGION: &str = "eu-west-1";
+const DEMO_REGION: &str = "eu-west-1";
 
 /// Starts the simulator and rewrites `config` and `clients` to poll it.
 pub async fn start(

@@ -44,7 +44,7 @@ pub fn init(level: &str, format: LogFormat) {
 
 /// `ts=… level=… target=… msg="…" key=value …`, one line per event.
 #[derive(Debug)]
-pub struct Logfmt;
+struct Logfmt;
 
 impl<S, N> FormatEvent<S, N> for Logfmt
 where

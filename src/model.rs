@@ -101,11 +101,11 @@ impl Kind {
 }
 
 /// One (source, level, kind) cell of the destination matrix.
-pub type Combination = (Source, Level, Kind);
+pub(crate) type Combination = (Source, Level, Kind);
 
 /// The four combinations `SetLogDeliveryConfiguration` accepts. Every pool exports each of
 /// them, 0 or 1, so that a series never changes identity when a configuration changes.
-pub const STANDARD_COMBINATIONS: [Combination; 4] = [
+pub(crate) const STANDARD_COMBINATIONS: [Combination; 4] = [
     (Source::UserNotification, Level::Error, Kind::CloudwatchLogs),
     (Source::UserAuthEvents, Level::Info, Kind::CloudwatchLogs),
     (Source::UserAuthEvents, Level::Info, Kind::S3),
@@ -123,7 +123,7 @@ pub struct Destination {
 }
 
 impl Destination {
-    pub fn combination(&self) -> Combination {
+    pub(crate) fn combination(&self) -> Combination {
         (self.source, self.level, self.kind)
     }
 }
@@ -145,7 +145,7 @@ impl LogDelivery {
         &self.destinations
     }
 
-    pub fn has(&self, combination: Combination) -> bool {
+    pub(crate) fn has(&self, combination: Combination) -> bool {
         self.destinations
             .iter()
             .any(|d| d.combination() == combination)
@@ -153,7 +153,7 @@ impl LogDelivery {
 
     /// Every cell to export: the four standard ones, then any other combination the API
     /// returned (exported with value 1, since nothing the API says is hidden).
-    pub fn matrix(&self) -> impl Iterator<Item = (Combination, bool)> + '_ {
+    pub(crate) fn matrix(&self) -> impl Iterator<Item = (Combination, bool)> + '_ {
         let standard = STANDARD_COMBINATIONS.iter().map(|&c| (c, self.has(c)));
         let mut extra: Vec<Combination> = self
             .destinations
@@ -181,7 +181,7 @@ pub struct PoolRecord {
 
 impl PoolRecord {
     /// True when the pool failed long enough that its log series are withheld.
-    pub fn is_stale(&self) -> bool {
+    pub(crate) fn is_stale(&self) -> bool {
         !self.success && self.delivery.is_none()
     }
 }
@@ -200,7 +200,7 @@ pub struct TargetSnapshot {
 }
 
 impl TargetSnapshot {
-    pub fn stale_pools(&self) -> usize {
+    pub(crate) fn stale_pools(&self) -> usize {
         self.pools.iter().filter(|p| p.is_stale()).count()
     }
 }

@@ -79,7 +79,7 @@ impl TargetRender {
     }
 
     /// Whether every segment has its text.
-    pub fn has_text(&self) -> bool {
+    pub(crate) fn has_text(&self) -> bool {
         self.segments().all(|s| s.is_empty() || s.text.is_some())
     }
 

@@ -19,7 +19,7 @@
 //! gzip, and the text is fifteen times the size of its deflate blocks (13 MB against
 //! 0.7 MB at 10,000 pools): the first uncompressed scrape inflates it from the blocks
 //! (tens of milliseconds at 10,000 pools), and renders keep it from then on until
-//! [`KEEP_TEXT`] passes without an uncompressed scrape.
+//! `KEEP_TEXT` (15 minutes) passes without an uncompressed scrape.
 
 mod body;
 mod cache;
@@ -80,7 +80,7 @@ pub struct Exposition {
 }
 
 /// How long the text is kept after an uncompressed scrape.
-pub const KEEP_TEXT: Duration = Duration::from_secs(15 * 60);
+pub(crate) const KEEP_TEXT: Duration = Duration::from_secs(15 * 60);
 
 impl Exposition {
     /// An exposition with no target yet, whose scrapes end with `registry`'s metrics.
@@ -250,7 +250,7 @@ impl Exposition {
 /// /proc, about 40 µs, more than serving the rest of a gzip body: in a burst of scrapes,
 /// those within a second share one encoding, while a scraper at any usual interval gets
 /// a fresh one. A new assembly (a cycle's end) renews it too.
-pub const TAIL_TTL: Duration = Duration::from_secs(1);
+pub(crate) const TAIL_TTL: Duration = Duration::from_secs(1);
 
 /// One encoding of the exporter's own metrics.
 #[derive(Debug)]
