@@ -17,12 +17,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::auth;
+use super::body::{Body, full, read_body};
 use super::cognito::{self, Scope};
 use super::error::{ApiError, ErrorCode};
 use super::faults::{COGNITO_OPERATIONS, Fault, STS_OPERATIONS};
 use super::inject::{Outcome, Request as FaultRequest};
 use super::mangle;
-use super::server::{Body, full, read_body};
 use super::state::SimState;
 use super::stats::Event;
 use super::sts;

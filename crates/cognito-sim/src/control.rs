@@ -15,8 +15,8 @@ use hyper::body::Incoming;
 use serde::Serialize;
 use serde_json::json;
 
+use super::body::{Body, full, read_body, text};
 use super::faults::FaultSet;
-use super::server::{Body, full, read_body, text};
 use super::state::SimState;
 
 pub(crate) async fn handle(state: &SimState, req: Request<Incoming>) -> Response<Body> {

@@ -5,22 +5,30 @@ use std::fmt;
 use std::str::FromStr;
 
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 
 /// An exception code the simulator can answer with.
 ///
 /// The first nine are the ones a fault may inject ([`ErrorCode::INJECTABLE`]); the rest
 /// come only from the simulator's own checks of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorCode {
+    /// A parameter breaks the API model or a rule of the operation.
     InvalidParameterException,
+    /// Cognito failed on its side; the only code answered with status 500.
     InternalErrorException,
+    /// Over the account's request quota; the rate limit answers with it.
     TooManyRequestsException,
+    /// The caller may not perform the operation.
     NotAuthorizedException,
+    /// The user pool does not exist.
     ResourceNotFoundException,
+    /// IAM denies the caller the action.
     AccessDeniedException,
+    /// The access key is not one AWS knows.
     UnrecognizedClientException,
+    /// The session credentials have expired, as `AssumeRole` keys do.
     ExpiredTokenException,
+    /// Throttled before the request reached the service.
     ThrottlingException,
     /// The `X-Amz-Target` or `Action` names no operation the simulator knows.
     UnknownOperationException,
@@ -90,12 +98,12 @@ impl ErrorCode {
     }
 
     /// Whether a fault rule may inject this code.
-    pub fn is_injectable(self) -> bool {
+    pub(crate) fn is_injectable(self) -> bool {
         Self::INJECTABLE.contains(&self)
     }
 
     /// The message AWS typically sends with this code, used when a fault gives none.
-    pub fn default_message(self) -> &'static str {
+    pub(crate) fn default_message(self) -> &'static str {
         match self {
             ErrorCode::InvalidParameterException => "Invalid parameter",
             ErrorCode::InternalErrorException => "Internal server error",
@@ -139,19 +147,19 @@ impl FromStr for ErrorCode {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             code,
             message: message.into(),
         }
     }
 
-    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidParameterException, message)
     }
 

@@ -1,12 +1,11 @@
 //! The flat, stringly form of a fault rule shared by the JSON control document and the
-//! `--fault` flag, the flag parsers, and validation into a typed [`FaultRule`]: parse
-//! everything first, then report every problem at once.
+//! `--fault` flag: [`FaultRule`]'s serde impls, the flag parsers, and validation into a
+//! typed rule, which parses everything first, then reports every problem at once.
 
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 use super::error::ErrorCode;
 use super::faults::{EnumField, Fault, FaultError, FaultRule, RateLimit, matcher_problems};
@@ -287,10 +286,18 @@ impl FromStr for FaultRule {
     }
 }
 
-impl fmt::Display for FaultRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let raw = serde_json::to_string(&RawRule::from(self.clone())).map_err(|_| fmt::Error)?;
-        f.write_str(&raw)
+// The JSON form of a rule is the flat `RawRule`, so the control document and the flags
+// share one set of keys and one validation.
+impl Serialize for FaultRule {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RawRule::from(self.clone()).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultRule {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawRule::deserialize(deserializer)?;
+        FaultRule::try_from(raw).map_err(de::Error::custom)
     }
 }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ErrorCode;
 
 /// The Cognito operations the simulator serves.
-pub const COGNITO_OPERATIONS: [&str; 6] = [
+pub(crate) const COGNITO_OPERATIONS: [&str; 6] = [
     "ListUserPools",
     "DescribeUserPool",
     "CreateUserPool",
@@ -19,7 +19,7 @@ pub const COGNITO_OPERATIONS: [&str; 6] = [
 ];
 
 /// The STS actions the simulator serves. Fault rules reach them only by name.
-pub const STS_OPERATIONS: [&str; 2] = ["GetCallerIdentity", "AssumeRole"];
+pub(crate) const STS_OPERATIONS: [&str; 2] = ["GetCallerIdentity", "AssumeRole"];
 
 /// Every fault the simulator applies, replaced as a whole.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -70,7 +70,10 @@ impl FaultSet {
 /// Every problem found in a fault set, a rule or a flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid fault set: {}", .0.join("; "))]
-pub struct FaultError(pub Vec<String>);
+pub struct FaultError(
+    /// One line per problem.
+    pub Vec<String>,
+);
 
 /// A per-account token bucket.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,27 +92,46 @@ pub enum Fault {
     /// `kind=error,code=C[,message=M]`: answer with this exception instead of running
     /// the operation.
     Error {
+        /// One of [`ErrorCode::INJECTABLE`].
         code: ErrorCode,
+        /// The message; `None` sends the one AWS typically sends with `code`.
         message: Option<String>,
     },
     /// `kind=latency,ms=N[,jitter_ms=J]`: answer `N` ms later, plus up to `J` ms.
-    Latency { fixed: Duration, jitter: Duration },
+    Latency {
+        /// Always added.
+        fixed: Duration,
+        /// At most this much more, rolled on the fault set's seeded generator.
+        jitter: Duration,
+    },
     /// `kind=stall,ms=N`: hold the request `N` ms (meant to exceed a client's timeout).
-    Stall { duration: Duration },
+    Stall {
+        /// How long the request is held.
+        duration: Duration,
+    },
     /// `kind=reset[,after_bytes=N]`: close the connection, without answering or after
     /// the headers and `N` bytes of the body. The operation runs when `after_bytes` is
     /// given.
-    Reset { after_bytes: Option<usize> },
+    Reset {
+        /// Body bytes sent before the connection drops; `None` drops it at once.
+        after_bytes: Option<usize>,
+    },
     /// `kind=truncated_json`: run the operation, send half of its body.
     TruncatedJson,
     /// `kind=html_502`: a load balancer's HTML page with status 502; nothing runs.
     Html502,
     /// `kind=unknown_enum[,field=LogLevel|EventSource]`: log configurations in the answer
     /// carry `DEBUG` / `userDebugEvents` (one is made up if the pool has none).
-    UnknownEnum { field: EnumField },
+    UnknownEnum {
+        /// The member that gets the unknown value.
+        field: EnumField,
+    },
     /// `kind=missing_field[,field=NAME]`: remove member `NAME` (default `LogLevel`)
     /// wherever it occurs in the answer (log configurations are made up as above).
-    MissingField { field: String },
+    MissingField {
+        /// The member name, as it is on the wire.
+        field: String,
+    },
     /// `kind=delete_after_list`: `ListUserPools` answers normally, then deletes the first
     /// pool it returned.
     DeleteAfterList,
@@ -118,13 +140,15 @@ pub enum Fault {
 /// The enum member an [`Fault::UnknownEnum`] corrupts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnumField {
+    /// `LogLevel` becomes `DEBUG`.
     LogLevel,
+    /// `EventSource` becomes `userDebugEvents`.
     EventSource,
 }
 
 impl Fault {
     /// The `kind` key of this fault.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Fault::Error { .. } => "error",
             Fault::Latency { .. } => "latency",
@@ -139,7 +163,7 @@ impl Fault {
     }
 
     /// Whether this fault means anything for `op`.
-    pub fn applies_to(&self, op: &str) -> bool {
+    pub(crate) fn applies_to(&self, op: &str) -> bool {
         let cognito = COGNITO_OPERATIONS.contains(&op);
         match self {
             Fault::UnknownEnum { .. } => op.ends_with("LogDeliveryConfiguration"),
@@ -163,26 +187,27 @@ impl Fault {
 /// `access_key`, `region`. A matching request fires the rule with probability `rate`
 /// (default 1), and at most `count` times in all when `count` is given — so
 /// `count=3` alone means "the next 3 matching requests".
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    try_from = "super::fault_spec::RawRule",
-    into = "super::fault_spec::RawRule"
-)]
+///
+/// Build one with [`FaultRule::new`] or [`FaultRule::error`] and the matcher methods. In
+/// JSON (and as `--fault KIND,key=value,...`) a rule is flat: `kind`, the matchers,
+/// `rate`, `count`, and the keys of its kind.
+#[derive(Clone, Debug, PartialEq)]
 pub struct FaultRule {
     /// An operation name, or `None`/`*` for every Cognito operation.
-    pub operation: Option<String>,
+    pub(crate) operation: Option<String>,
     /// The account the request acts in (for `AssumeRole`, the role's account), so one
     /// target can be broken and not another.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// The access key of the request's credential scope.
-    pub access_key: Option<String>,
+    pub(crate) access_key: Option<String>,
     /// The region of the request's credential scope.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Probability that a matching request fires the rule, rolled on the seeded RNG.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Fire at most this many times: the exact-count form, for tests that count.
-    pub count: Option<u64>,
-    pub fault: Fault,
+    pub(crate) count: Option<u64>,
+    /// What the rule does.
+    pub(crate) fault: Fault,
 }
 
 impl FaultRule {
@@ -207,31 +232,37 @@ impl FaultRule {
         })
     }
 
+    /// Matches only operation `op` (`*`: every Cognito operation the fault applies to).
     pub fn operation(mut self, op: impl Into<String>) -> Self {
         self.operation = Some(op.into());
         self
     }
 
+    /// Matches only requests acting in `account` (for `AssumeRole`, the role's account).
     pub fn account(mut self, account: impl Into<String>) -> Self {
         self.account = Some(account.into());
         self
     }
 
+    /// Matches only requests signed with access key `key`.
     pub fn access_key(mut self, key: impl Into<String>) -> Self {
         self.access_key = Some(key.into());
         self
     }
 
+    /// Matches only requests signed for `region`.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
 
+    /// Fires on a matching request with probability `rate`, 0 to 1.
     pub fn rate(mut self, rate: f64) -> Self {
         self.rate = rate;
         self
     }
 
+    /// Fires at most `count` times in all.
     pub fn count(mut self, count: u64) -> Self {
         self.count = Some(count);
         self

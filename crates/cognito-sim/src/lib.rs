@@ -33,8 +33,11 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod api;
 mod auth;
+mod body;
 mod cognito;
 mod control;
 mod credentials;
@@ -63,14 +66,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use error::{ApiError, ErrorCode};
-pub use faults::{
-    COGNITO_OPERATIONS, EnumField, Fault, FaultError, FaultRule, FaultSet, RateLimit,
-    STS_OPERATIONS,
-};
-pub use model::{Destination, EventSource, LogConfiguration, LogLevel};
+pub use faults::{EnumField, Fault, FaultError, FaultRule, FaultSet, RateLimit};
+pub use model::{Destination, LogConfiguration};
 pub use state::{PoolInfo, SimState};
 pub use stats::{OpCounts, Stats};
-pub use validation::validate;
 
 /// The account static access keys belong to unless configured otherwise.
 pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
@@ -159,6 +158,7 @@ impl RunningSim {
         format!("http://{}", self.addr)
     }
 
+    /// The state the server works on: read and change it while it serves.
     pub fn state(&self) -> Arc<SimState> {
         Arc::clone(&self.state)
     }

@@ -12,9 +12,9 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use serde_json::{Value, json};
 
+use super::body::Body;
 use super::cognito::Scope;
 use super::faults::EnumField;
-use super::server::Body;
 
 /// A load balancer's error page, as clients meet it in front of real services.
 pub(crate) fn html_502() -> Bytes {

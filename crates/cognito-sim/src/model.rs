@@ -1,17 +1,18 @@
 //! Log-delivery configurations: their types and their JSON wire form. How sent
-//! configurations are checked lives in [`super::validation`].
+//! configurations are checked is the business of the `validation` module, which builds
+//! on these types.
 
 use serde_json::{Map, Value, json};
 
 /// `LogLevel` of a log configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LogLevel {
+pub(crate) enum LogLevel {
     Error,
     Info,
 }
 
 impl LogLevel {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LogLevel::Error => "ERROR",
             LogLevel::Info => "INFO",
@@ -29,13 +30,13 @@ impl LogLevel {
 
 /// `EventSource` of a log configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EventSource {
+pub(crate) enum EventSource {
     UserNotification,
     UserAuthEvents,
 }
 
 impl EventSource {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventSource::UserNotification => "userNotification",
             EventSource::UserAuthEvents => "userAuthEvents",
@@ -72,7 +73,7 @@ impl Destination {
         }
     }
 
-    pub fn arn(&self) -> &str {
+    pub(crate) fn arn(&self) -> &str {
         match self {
             Destination::CloudWatchLogs(a) | Destination::S3(a) | Destination::Firehose(a) => a,
         }
@@ -80,11 +81,14 @@ impl Destination {
 }
 
 /// One entry of a pool's `LogConfigurations`.
+///
+/// Build one with [`LogConfiguration::user_notification`] or
+/// [`LogConfiguration::user_auth_events`]: the two shapes Cognito accepts.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogConfiguration {
-    pub event_source: EventSource,
-    pub log_level: LogLevel,
-    pub destination: Destination,
+    pub(crate) event_source: EventSource,
+    pub(crate) log_level: LogLevel,
+    pub(crate) destination: Destination,
 }
 
 impl LogConfiguration {

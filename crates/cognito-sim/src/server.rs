@@ -12,11 +12,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE};
+use http::header::ALLOW;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -25,14 +22,9 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::body::{Body, text};
 use super::state::SimState;
 use super::{api, control};
-
-/// Every response body: whole, or (for an injected reset) a stream that fails midway.
-pub(crate) type Body = BoxBody<Bytes, io::Error>;
-
-/// Larger request bodies are refused: no Cognito request comes near it.
-pub(crate) const MAX_BODY: usize = 1 << 20;
 
 /// How long a client may take to send its headers; bounds idle sockets from scanners.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -114,37 +106,4 @@ async fn route(
         return Ok(response);
     }
     api::handle(state, shutdown, req).await
-}
-
-/// Reads a request body of at most [`MAX_BODY`] bytes.
-pub(crate) async fn read_body(body: Incoming) -> Result<Bytes, Response<Body>> {
-    match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => Err(text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body too large\n",
-        )),
-    }
-}
-
-/// A whole-body response.
-pub(crate) fn full(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> Response<Body> {
-    let mut response = Response::new(
-        Full::new(body.into())
-            .map_err(|never: Infallible| match never {})
-            .boxed(),
-    );
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
-pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    full(status, "text/plain; charset=utf-8", body)
 }

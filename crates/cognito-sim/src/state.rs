@@ -22,17 +22,17 @@ use super::validation;
 pub struct PoolInfo {
     /// `REGION_XXXXXXXXX`, derived from the seed and a creation counter.
     pub id: String,
-    pub name: String,
+    pub(crate) name: String,
     /// `arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/ID`.
-    pub arn: String,
-    pub account_id: String,
-    pub region: String,
+    pub(crate) arn: String,
+    pub(crate) account_id: String,
+    pub(crate) region: String,
     /// Seeded pools have fixed dates (from 2023-11-14, an hour apart) so runs compare.
-    pub creation_date: SystemTime,
+    pub(crate) creation_date: SystemTime,
     /// Moves when the log configuration is set.
-    pub last_modified_date: SystemTime,
+    pub(crate) last_modified_date: SystemTime,
     /// Empty for a pool never configured.
-    pub log_configurations: Vec<LogConfiguration>,
+    pub(crate) log_configurations: Vec<LogConfiguration>,
 }
 
 /// The simulator's whole state. Tests get it from [`Simulator::state`](super::Simulator::state).
@@ -77,7 +77,7 @@ impl SimState {
     }
 
     /// The account that static access keys belong to.
-    pub fn default_account(&self) -> &str {
+    pub(crate) fn default_account(&self) -> &str {
         self.keys.default_account()
     }
 
@@ -146,7 +146,7 @@ impl SimState {
     }
 
     /// One pool, if it exists.
-    pub fn pool(&self, account: &str, region: &str, pool_id: &str) -> Option<PoolInfo> {
+    pub(crate) fn pool(&self, account: &str, region: &str, pool_id: &str) -> Option<PoolInfo> {
         self.with_pool(account, region, pool_id, |p| p.clone())
     }
 
@@ -254,7 +254,7 @@ impl SimState {
     }
 
     /// Zeroes the counters.
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset_stats(&self) {
         self.stats.reset();
     }
 

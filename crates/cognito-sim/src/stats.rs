@@ -21,9 +21,9 @@ pub struct OpCounts {
     /// Intact successful answers.
     pub ok: u64,
     /// Error answers, by code.
-    pub errors: BTreeMap<String, u64>,
+    pub(crate) errors: BTreeMap<String, u64>,
     /// Faults applied, by error code or fault kind.
-    pub injected: BTreeMap<String, u64>,
+    pub(crate) injected: BTreeMap<String, u64>,
 }
 
 impl OpCounts {
@@ -49,10 +49,10 @@ pub struct Stats {
     /// All operations together.
     pub total: OpCounts,
     /// By operation name.
-    pub operations: BTreeMap<String, OpCounts>,
+    pub(crate) operations: BTreeMap<String, OpCounts>,
     /// By account, then operation. Requests refused before an account was known are
     /// under `-`.
-    pub accounts: BTreeMap<String, BTreeMap<String, OpCounts>>,
+    pub(crate) accounts: BTreeMap<String, BTreeMap<String, OpCounts>>,
 }
 
 impl Stats {

@@ -225,7 +225,7 @@ pub(crate) fn resolve(configs: Vec<WireConfig>) -> Result<Vec<LogConfiguration>,
 }
 
 /// Validates configurations built in Rust the way the API validates sent ones.
-pub fn validate(configs: &[LogConfiguration]) -> Result<(), ApiError> {
+pub(crate) fn validate(configs: &[LogConfiguration]) -> Result<(), ApiError> {
     if configs.len() > 2 {
         return Err(ApiError::invalid_parameter(format!(
             "LogConfigurations has {} items; at most 2 are allowed",
