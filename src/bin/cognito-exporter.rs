@@ -13,7 +13,7 @@ use cognito_exporter::config::{self, Config, FlagOverrides};
 use cognito_exporter::http::ServerOptions;
 use cognito_exporter::logging::{self, LogFormat};
 use tokio_util::sync::CancellationToken;
-use web_config::WebSecurity;
+use web_config::{ServerInfo, WebSecurity};
 
 /// Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.
 #[derive(Debug, Parser)]
@@ -91,13 +91,15 @@ fn main() -> ExitCode {
     let config = match config::load(args.config_file.as_deref(), &flags) {
         Ok(config) => Some(config),
         Err(errors) => {
-            problems.extend(errors.0);
+            problems.extend(errors.problems().iter().map(ToString::to_string));
             None
         }
     };
     let security = match &args.web_config_file {
         None => None,
-        Some(path) => match WebSecurity::from_file(path) {
+        // Named in messages and as the basic-auth realm; ALPN offers only http/1.1, the
+        // one protocol the server speaks.
+        Some(path) => match WebSecurity::from_file(path, &ServerInfo::new("cognito-exporter")) {
             Ok(security) => Some(security),
             Err(errors) => {
                 problems.push(errors.to_string());

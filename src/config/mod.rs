@@ -3,10 +3,10 @@
 //! validated in one pass that reports every problem, each naming its key and where the
 //! value came from.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use config_walk::Walk;
 use figment::providers::{Env, Format, Toml, Yaml};
 use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
@@ -84,23 +84,9 @@ impl TargetConfig {
     }
 }
 
-/// Every problem found in the configuration.
-#[derive(Debug, Default)]
-pub struct ConfigErrors(pub Vec<String>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
+/// Every problem found in the configuration, one per line, each naming its key and
+/// where the value came from (the file's path, or `environment`).
+pub type ConfigErrors = config_walk::Problems;
 
 /// Values from command-line flags, the last and strongest layer.
 #[derive(Clone, Debug, Default)]
@@ -118,10 +104,9 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, Co
     let mut figment = Figment::new();
     if let Some(path) = file {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![format!(
-                "{}: cannot read the file: {e}",
-                path.display()
-            )])
+            let mut walk = Walk::new();
+            walk.report_file(format!("cannot read the file: {e}"));
+            walk.into_problems(|_| Some(path.display().to_string()))
         })?;
         figment = figment.merge(FileLayer::new(path, text));
     }
@@ -156,23 +141,24 @@ pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Config, Config
 /// Validates a figment's merged data.
 pub fn from_figment(figment: &Figment) -> Result<Config, ConfigErrors> {
     // The merged value of each top-level key, with the tags that say where it came from.
-    let data = figment
-        .data()
-        .map_err(|e| ConfigErrors(figment_errors(e)))?;
+    let data = figment.data().map_err(figment_errors)?;
     let mut root = Dict::new();
     for key in data.values().flat_map(|dict| dict.keys()) {
         if !root.contains_key(key) {
-            let value = figment
-                .find_value(key)
-                .map_err(|e| ConfigErrors(figment_errors(e)))?;
+            let value = figment.find_value(key).map_err(figment_errors)?;
             root.insert(key.clone(), value);
         }
     }
-    check::Checker::new(figment).config(&root)
+    check::config(figment, &Value::from(root))
 }
 
-fn figment_errors(error: figment::Error) -> Vec<String> {
-    error.into_iter().map(|e| e.to_string()).collect()
+/// figment's own errors (a file that does not parse), each already naming its source.
+fn figment_errors(error: figment::Error) -> ConfigErrors {
+    let mut walk = Walk::new();
+    for e in error {
+        walk.report_file(e.to_string());
+    }
+    walk.into_problems(|_| None)
 }
 
 /// A configuration file as a figment layer that knows its path, so every message about

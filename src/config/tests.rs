@@ -1,3 +1,6 @@
+//! Loading whole configurations through every layer: the typed result, the message of
+//! each problem and where it says the value came from.
+
 #![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error, as its API wants.
 
 use std::path::Path;
@@ -10,6 +13,11 @@ use super::*;
 fn load_in(jail: &Jail, yaml: &str, flags: &FlagOverrides) -> Result<Config, ConfigErrors> {
     jail.create_file("config.yml", yaml).expect("write config");
     load(Some(Path::new("config.yml")), flags)
+}
+
+/// Each problem as the binary prints it.
+fn lines(errors: &ConfigErrors) -> Vec<String> {
+    errors.problems().iter().map(ToString::to_string).collect()
 }
 
 #[test]
@@ -64,6 +72,7 @@ fn every_problem_is_reported_with_its_key_and_file() {
         )
         .expect_err("invalid");
         let text = errors.to_string();
+        let lines = lines(&errors);
         for key in [
             "poll.interval",
             "poll.requests_per_second",
@@ -76,14 +85,13 @@ fn every_problem_is_reported_with_its_key_and_file() {
             "targets[1]: an empty target",
         ] {
             assert!(
-                errors
-                    .0
+                lines
                     .iter()
                     .any(|e| e.starts_with("config.yml: ") && e.contains(key)),
                 "no message for {key} in:\n{text}"
             );
         }
-        assert_eq!(errors.0.len(), 9, "{text}");
+        assert_eq!(lines.len(), 9, "{text}");
         Ok(())
     });
 }
@@ -94,7 +102,7 @@ fn environment_values_are_attributed_to_the_environment() {
         jail.set_env("COGNITO_EXPORTER_POLL__TIMEOUT", "0s");
         let errors = load(None, &FlagOverrides::default()).expect_err("invalid");
         assert_eq!(
-            errors.0,
+            lines(&errors),
             vec!["environment: poll.timeout: must be above zero"]
         );
         Ok(())

@@ -25,13 +25,20 @@ use tokio::sync::Semaphore;
 
 use super::config::BcryptHash;
 
-/// The `WWW-Authenticate` challenge sent with every 401.
-pub const WWW_AUTHENTICATE_CHALLENGE: &str = "Basic realm=\"cognito-exporter\"";
-
 /// Why a request was refused. Answer it with [`AuthRejection::STATUS`] (401) and
-/// [`AuthRejection::headers`]. `Display` is safe to log: it never contains a password.
+/// [`AuthRejection::headers`], or let [`AuthRejection::into_response`] do both.
+/// `Display` is safe to log: it never contains a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthRejection {
+#[error("{failure}")]
+pub struct AuthRejection {
+    failure: AuthFailure,
+    /// `Basic realm="…"`, the realm being the server's choice (see `ServerInfo`).
+    challenge: HeaderValue,
+}
+
+/// What was wrong with the credentials of a refused request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
     /// No `Authorization` header.
     #[error("no credentials")]
     Missing,
@@ -50,14 +57,20 @@ impl AuthRejection {
     /// The status to answer with.
     pub const STATUS: StatusCode = StatusCode::UNAUTHORIZED;
 
-    /// The headers of the 401 answer: `WWW-Authenticate: Basic realm="cognito-exporter"`,
-    /// which makes browsers and curl's `--anyauth` offer credentials.
+    pub(crate) fn new(failure: AuthFailure, challenge: HeaderValue) -> Self {
+        Self { failure, challenge }
+    }
+
+    /// What was wrong with the credentials.
+    pub fn failure(&self) -> &AuthFailure {
+        &self.failure
+    }
+
+    /// The headers of the 401 answer: `WWW-Authenticate: Basic realm="<realm>"`, which
+    /// makes browsers and curl's `--anyauth` offer credentials.
     pub fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static(WWW_AUTHENTICATE_CHALLENGE),
-        );
+        headers.insert(WWW_AUTHENTICATE, self.challenge.clone());
         headers
     }
 
@@ -71,7 +84,7 @@ impl AuthRejection {
 }
 
 /// The configured users and the cache of verified passwords.
-pub(super) struct BasicAuth {
+pub(crate) struct BasicAuth {
     users: BTreeMap<String, BcryptHash>,
     /// The costliest configured hash, verified for unknown users.
     decoy: String,
@@ -85,7 +98,7 @@ pub(super) struct BasicAuth {
 
 impl BasicAuth {
     /// `None` when no user is configured (authentication off).
-    pub(super) fn new(users: BTreeMap<String, BcryptHash>) -> Option<Self> {
+    pub(crate) fn new(users: BTreeMap<String, BcryptHash>) -> Option<Self> {
         let decoy = users.values().max_by_key(|h| h.cost())?.as_str().to_owned();
         let rng = ring::rand::SystemRandom::new();
         let mac_key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
@@ -100,7 +113,7 @@ impl BasicAuth {
         })
     }
 
-    pub(super) async fn check(&self, headers: &HeaderMap) -> Result<(), AuthRejection> {
+    pub(crate) async fn check(&self, headers: &HeaderMap) -> Result<(), AuthFailure> {
         let (user, password) = credentials(headers)?;
         let mac = self.mac(&user, &password);
         if self.cached(&user, &mac) {
@@ -113,7 +126,7 @@ impl BasicAuth {
             self.lock_cache().insert(user, mac);
             Ok(())
         } else {
-            Err(AuthRejection::WrongCredentials { user })
+            Err(AuthFailure::WrongCredentials { user })
         }
     }
 
@@ -157,7 +170,7 @@ impl BasicAuth {
         }
     }
 
-    pub(super) fn bcrypt_runs(&self) -> u64 {
+    pub(crate) fn bcrypt_runs(&self) -> u64 {
         self.bcrypt_runs.load(Ordering::Relaxed)
     }
 
@@ -169,27 +182,27 @@ impl BasicAuth {
 
 /// `Authorization: Basic base64(user ":" password)`; the scheme is case-insensitive and
 /// the password may contain colons (RFC 7617).
-fn credentials(headers: &HeaderMap) -> Result<(String, Vec<u8>), AuthRejection> {
+fn credentials(headers: &HeaderMap) -> Result<(String, Vec<u8>), AuthFailure> {
     let value = headers
         .get(AUTHORIZATION)
-        .ok_or(AuthRejection::Missing)?
+        .ok_or(AuthFailure::Missing)?
         .as_bytes();
     let (scheme, encoded) = value
         .iter()
         .position(|b| *b == b' ')
         .map(|i| value.split_at(i))
-        .ok_or(AuthRejection::Malformed)?;
+        .ok_or(AuthFailure::Malformed)?;
     if !scheme.eq_ignore_ascii_case(b"basic") {
-        return Err(AuthRejection::Malformed);
+        return Err(AuthFailure::Malformed);
     }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim_ascii())
-        .map_err(|_| AuthRejection::Malformed)?;
+        .map_err(|_| AuthFailure::Malformed)?;
     let colon = decoded
         .iter()
         .position(|b| *b == b':')
-        .ok_or(AuthRejection::Malformed)?;
-    let user = std::str::from_utf8(&decoded[..colon]).map_err(|_| AuthRejection::Malformed)?;
+        .ok_or(AuthFailure::Malformed)?;
+    let user = std::str::from_utf8(&decoded[..colon]).map_err(|_| AuthFailure::Malformed)?;
     Ok((user.to_owned(), decoded[colon + 1..].to_vec()))
 }
 
@@ -229,12 +242,12 @@ mod tests {
         let auth = auth(&[("alice", "pw")]);
         assert_eq!(
             auth.check(&HeaderMap::new()).await,
-            Err(AuthRejection::Missing)
+            Err(AuthFailure::Missing)
         );
         for bad in ["Bearer abc", "Basic", "Basic !!!", "Basic YWxpY2U="] {
             assert_eq!(
                 auth.check(&header(bad)).await,
-                Err(AuthRejection::Malformed),
+                Err(AuthFailure::Malformed),
                 "{bad}"
             );
         }
@@ -266,7 +279,7 @@ mod tests {
         let rejected = auth.check(&basic("alice", "password2")).await;
         assert_eq!(
             rejected,
-            Err(AuthRejection::WrongCredentials {
+            Err(AuthFailure::WrongCredentials {
                 user: "alice".into()
             })
         );
@@ -284,7 +297,7 @@ mod tests {
             // Even with alice's password, another name fails: the decoy result is discarded.
             assert_eq!(
                 auth.check(&basic(&user, "pw")).await,
-                Err(AuthRejection::WrongCredentials { user })
+                Err(AuthFailure::WrongCredentials { user })
             );
         }
         assert_eq!(auth.bcrypt_runs(), 5);
@@ -295,15 +308,28 @@ mod tests {
 
     #[test]
     fn rejection_headers_carry_the_challenge_and_display_hides_passwords() {
-        let rejection = AuthRejection::WrongCredentials { user: "bob".into() };
+        let rejection = AuthRejection::new(
+            AuthFailure::WrongCredentials { user: "bob".into() },
+            HeaderValue::from_static("Basic realm=\"my-exporter\""),
+        );
         assert_eq!(AuthRejection::STATUS, StatusCode::UNAUTHORIZED);
         assert_eq!(
             rejection.headers()[WWW_AUTHENTICATE],
-            "Basic realm=\"cognito-exporter\""
+            "Basic realm=\"my-exporter\""
         );
         assert_eq!(
             rejection.to_string(),
             "wrong user name or password (user \"bob\")"
+        );
+        assert!(matches!(
+            rejection.failure(),
+            AuthFailure::WrongCredentials { .. }
+        ));
+        let response = rejection.into_response(http::Response::new(()));
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            "Basic realm=\"my-exporter\""
         );
     }
 }

@@ -11,6 +11,7 @@ use rustls::{CipherSuite, NamedGroup, ServerConfig};
 
 use super::files::Sources;
 use super::names::{ClientAuth, TlsVersion};
+use super::server::ServerInfo;
 
 /// A web configuration file, validated: every referenced file was read and parsed, the
 /// TLS server configuration was built, every header and hash was checked.
@@ -21,16 +22,18 @@ pub struct WebConfig {
     pub path: PathBuf,
     /// `tls_server_config`. `None` (key absent, null or `{}`) serves plain HTTP.
     pub tls: Option<TlsSettings>,
-    /// `http_server_config.http2` (default `true`). Accepted so that toolkit files load
-    /// unchanged; it has no effect: the exporter serves HTTP/1.1 only and offers only
-    /// `http/1.1` by ALPN (Prometheus scrapes HTTP/1.1 fine).
+    /// `http_server_config.http2` (default `true`). `false` removes `h2` from the ALPN
+    /// protocols the server offers; with the default [`ServerInfo`], which offers only
+    /// `http/1.1`, it changes nothing.
     pub http2: bool,
     /// `http_server_config.headers`: headers added to every response (including 401s).
     pub headers: HeaderMap,
     /// `basic_auth_users`: user name → bcrypt hash. Empty means no authentication.
     pub basic_auth_users: BTreeMap<String, BcryptHash>,
     /// What was read, to tell on reload whether anything changed.
-    pub(super) sources: Sources,
+    pub(crate) sources: Sources,
+    /// What the server decided; a reload loads with it again.
+    pub(crate) server: ServerInfo,
 }
 
 /// Where PEM data came from. Inline data is never shown (a key is a secret).
@@ -79,7 +82,7 @@ pub struct TlsSettings {
     /// DNS, email, IP or URI subject alternative names (exact match).
     pub client_allowed_sans: Vec<String>,
     /// The rustls configuration built from all of the above.
-    pub(super) server_config: Arc<ServerConfig>,
+    pub(crate) server_config: Arc<ServerConfig>,
 }
 
 impl TlsSettings {
@@ -123,7 +126,7 @@ impl BcryptHash {
         self.cost
     }
 
-    pub(super) fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.hash
     }
 }

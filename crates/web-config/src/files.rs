@@ -13,7 +13,7 @@ use ring::digest::{Context, SHA256};
 
 /// The files a configuration was built from, and the digest of what they held.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Sources {
+pub(crate) struct Sources {
     paths: Vec<PathBuf>,
     digest: Vec<u8>,
 }
@@ -21,7 +21,7 @@ pub(super) struct Sources {
 impl Sources {
     /// The digest the same files have now. A file that cannot be read counts as a
     /// change (its error is hashed), so the next reload reports it.
-    pub(super) fn current_digest(&self) -> Vec<u8> {
+    pub(crate) fn current_digest(&self) -> Vec<u8> {
         let mut reader = Reader::default();
         for path in &self.paths {
             // Errors are already folded into the digest by `read`.
@@ -30,13 +30,13 @@ impl Sources {
         reader.finish().digest
     }
 
-    pub(super) fn digest(&self) -> &[u8] {
+    pub(crate) fn digest(&self) -> &[u8] {
         &self.digest
     }
 }
 
 /// Reads files while accumulating their fingerprint.
-pub(super) struct Reader {
+pub(crate) struct Reader {
     paths: Vec<PathBuf>,
     context: Context,
 }
@@ -51,7 +51,7 @@ impl Default for Reader {
 }
 
 impl Reader {
-    pub(super) fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+    pub(crate) fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
         self.paths.push(path.to_path_buf());
         let path_bytes = path.as_os_str().as_encoded_bytes();
         self.context
@@ -72,7 +72,7 @@ impl Reader {
         result
     }
 
-    pub(super) fn finish(self) -> Sources {
+    pub(crate) fn finish(self) -> Sources {
         Sources {
             paths: self.paths,
             digest: self.context.finish().as_ref().to_vec(),
@@ -81,7 +81,7 @@ impl Reader {
 }
 
 /// Resolves a path from the file against the file's directory, as the toolkit does.
-pub(super) fn resolve(base_dir: &Path, path: &str) -> PathBuf {
+pub(crate) fn resolve(base_dir: &Path, path: &str) -> PathBuf {
     let path = Path::new(path);
     if path.is_absolute() {
         path.to_path_buf()

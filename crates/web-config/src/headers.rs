@@ -4,11 +4,9 @@
 //! `WWW-Authenticate`, `Set-Cookie`, …) are therefore never settable: a wrong one would
 //! break scrapes or authentication in ways that are hard to trace back to this file.
 
+use config_walk::{Walk, child, present};
 use figment::value::Dict;
 use http::{HeaderMap, HeaderName, HeaderValue};
-
-use super::error::Problems;
-use super::yaml;
 
 /// The settable headers (as written in the file, and lowercase for `HeaderName`) and,
 /// for some, the only values allowed (exact, as in the toolkit).
@@ -35,16 +33,16 @@ const ALLOWED: [(&str, &str, &[&str]); 5] = [
 /// Validates the `headers` mapping into a header map, reporting every bad entry.
 /// Header names match case-insensitively (HTTP semantics); the toolkit matches them
 /// exactly, so every file it accepts is accepted here too.
-pub(super) fn parse(dict: &Dict, path: &str, problems: &mut Problems) -> HeaderMap {
+pub(crate) fn parse(dict: &Dict, path: &str, walk: &mut Walk) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in dict {
-        let key = yaml::child(path, name);
+        let key = child(path, name);
         let Some((_, lowercase, allowed_values)) = ALLOWED
             .iter()
             .find(|(allowed, _, _)| allowed.eq_ignore_ascii_case(name))
         else {
             let names: Vec<&str> = ALLOWED.iter().map(|(n, _, _)| *n).collect();
-            problems.at(
+            walk.report(
                 key,
                 format!(
                     "header cannot be configured (allowed: {})",
@@ -53,18 +51,18 @@ pub(super) fn parse(dict: &Dict, path: &str, problems: &mut Problems) -> HeaderM
             );
             continue;
         };
-        let text = match yaml::present(Some(value)) {
+        let text = match present(Some(value)) {
             None => {
-                problems.at(key, "expected a value, found null");
+                walk.report(key, "expected a value, found null");
                 continue;
             }
-            Some(v) => match yaml::scalar_text(v, &key, problems) {
+            Some(v) => match walk.scalar_text(&key, v) {
                 Some(text) => text,
                 None => continue,
             },
         };
         if !allowed_values.is_empty() && !allowed_values.contains(&text.as_str()) {
-            problems.at(
+            walk.report(
                 key,
                 format!(
                     "invalid value {text:?} (expected one of: {})",
@@ -77,7 +75,7 @@ pub(super) fn parse(dict: &Dict, path: &str, problems: &mut Problems) -> HeaderM
             Ok(v) => {
                 headers.insert(HeaderName::from_static(lowercase), v);
             }
-            Err(_) => problems.at(
+            Err(_) => walk.report(
                 key,
                 "invalid header value (only visible ASCII characters and spaces are allowed)",
             ),
@@ -88,15 +86,20 @@ pub(super) fn parse(dict: &Dict, path: &str, problems: &mut Problems) -> HeaderM
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::path::Path;
 
+    use figment::providers::{Format, Yaml};
+    use figment::value::Value;
+
+    use super::*;
+    use crate::problems_in;
+
     fn run(text: &str) -> (HeaderMap, String) {
-        let mut problems = Problems::default();
-        let value = yaml::parse(text, &mut problems).expect("test YAML parses");
-        let dict = yaml::any_mapping(&value, "", &mut problems).expect("mapping");
-        let headers = parse(dict, "headers", &mut problems);
-        let errors = problems.into_errors(Path::new("w.yml")).to_string();
+        let value: Value = Yaml::from_str(text).expect("test YAML parses");
+        let mut walk = Walk::new();
+        let dict = walk.any_mapping("", &value).expect("mapping");
+        let headers = parse(dict, "headers", &mut walk);
+        let errors = problems_in(Path::new("w.yml"), walk).to_string();
         (headers, errors)
     }
 

@@ -1,6 +1,7 @@
-//! The `--web.config.file`: TLS, basic authentication and extra response headers for
-//! the exporter's HTTP server, in the Prometheus exporter-toolkit file format, so a file
-//! written for any Go exporter works here.
+//! The web configuration file of Prometheus exporters (`--web.config.file`): TLS, client
+//! certificates, basic authentication and extra response headers for a hyper + rustls
+//! server, in the file format of the Prometheus exporter-toolkit, so that a file written
+//! for a Go exporter works for a Rust one.
 //!
 //! ```yaml
 //! tls_server_config:
@@ -15,7 +16,7 @@
 //!   prefer_server_cipher_suites: true
 //!   client_allowed_sans: [prometheus.monitoring.svc]
 //! http_server_config:
-//!   http2: true                    # accepted; the server speaks HTTP/1.1
+//!   http2: true                    # false takes h2 out of the ALPN offer
 //!   headers:
 //!     Strict-Transport-Security: max-age=31536000
 //! basic_auth_users:
@@ -27,14 +28,25 @@
 //! `rate_limit`, are rejected. An empty `tls_server_config` means plain HTTP; one with
 //! any key must name a certificate and key (the toolkit quietly falls back to HTTP).
 //!
-//! Module map: [`load`] (parse.rs, parse_tls.rs) walks the YAML (yaml.rs) into a
-//! [`WebConfig`] (config.rs), using names.rs for Go names, pem.rs and files.rs for the referenced files,
-//! headers.rs for the header allowlist and tls.rs/verifier.rs for the rustls config.
-//! [`WebSecurity`] (security.rs) serves it and reloads it; auth.rs checks passwords.
+//! The server says what the file does not, in a [`ServerInfo`]: its name (in messages),
+//! the basic-auth realm and the protocols it offers by ALPN. [`load`] validates a file
+//! into a [`WebConfig`], reporting every problem at once ([`WebConfigErrors`]);
+//! [`WebSecurity`] serves one and reloads it when a file changes: take
+//! [`WebSecurity::tls_acceptor`] per connection, call [`WebSecurity::authorize`] and add
+//! [`WebSecurity::response_headers`] per request.
+//!
+//! Module map: parse.rs and parse_tls.rs walk the YAML (with `config_walk`) into a
+//! [`WebConfig`] (config.rs), using names.rs for Go names, pem.rs and files.rs for the
+//! referenced files, headers.rs for the header allowlist and tls.rs/verifier.rs for the
+//! rustls config. security.rs serves it and reloads it; auth.rs checks passwords;
+//! server.rs holds the server's own choices.
+
+use std::path::Path;
+
+use config_walk::Walk;
 
 mod auth;
 mod config;
-mod error;
 mod files;
 mod headers;
 mod names;
@@ -42,16 +54,29 @@ mod parse;
 mod parse_tls;
 mod pem;
 mod security;
+mod server;
 mod tls;
 mod verifier;
-mod yaml;
 
 #[cfg(test)]
 mod tests;
 
-pub use auth::{AuthRejection, WWW_AUTHENTICATE_CHALLENGE};
+pub use auth::{AuthFailure, AuthRejection};
 pub use config::{BcryptHash, PemSource, TlsSettings, WebConfig};
-pub use error::{Problem, WebConfigErrors};
+pub use config_walk::Problem;
 pub use names::{ClientAuth, TlsVersion};
 pub use parse::load;
 pub use security::{Reload, WebSecurity};
+pub use server::ServerInfo;
+
+/// Every problem found in a web configuration file, so one edit can fix them all.
+///
+/// `Display` prints one problem per line, each prefixed by the file's path and the key
+/// (`/etc/web.yml: tls_server_config.cert_file: required …`). No message contains a
+/// secret: neither a password hash nor PEM data is ever quoted.
+pub type WebConfigErrors = config_walk::Problems;
+
+/// The problems of `walk`, each prefixed by `file`: every value comes from that file.
+pub(crate) fn problems_in(file: &Path, walk: Walk) -> WebConfigErrors {
+    walk.into_problems(|_| Some(file.display().to_string()))
+}

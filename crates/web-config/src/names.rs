@@ -25,7 +25,7 @@ impl TlsVersion {
         }
     }
 
-    pub(super) fn parse(name: &str) -> Result<Self, String> {
+    pub(crate) fn parse(name: &str) -> Result<Self, String> {
         match name {
             "TLS12" => Ok(TlsVersion::Tls12),
             "TLS13" => Ok(TlsVersion::Tls13),
@@ -84,7 +84,7 @@ impl ClientAuth {
         )
     }
 
-    pub(super) fn parse(name: &str) -> Result<Self, String> {
+    pub(crate) fn parse(name: &str) -> Result<Self, String> {
         // The toolkit reads an empty value as the default.
         if name.is_empty() {
             return Ok(ClientAuth::NoClientCert);
@@ -104,7 +104,7 @@ impl ClientAuth {
 
 /// What a `cipher_suites` entry means here.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum CipherChoice {
+pub(crate) enum CipherChoice {
     /// A TLS 1.2 suite to offer.
     Tls12(SupportedCipherSuite),
     /// A TLS 1.3 suite. Go does not let TLS 1.3 suites be configured (all are always
@@ -169,7 +169,7 @@ const GO_ONLY_SUITES: [&str; 16] = [
     "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
 ];
 
-pub(super) fn cipher_suite(name: &str) -> Result<CipherChoice, String> {
+pub(crate) fn cipher_suite(name: &str) -> Result<CipherChoice, String> {
     if let Some((_, suite)) = tls12_suites().into_iter().find(|(n, _)| *n == name) {
         return Ok(CipherChoice::Tls12(suite));
     }
@@ -197,7 +197,7 @@ fn curves() -> [(&'static str, &'static dyn SupportedKxGroup); 3] {
     ]
 }
 
-pub(super) fn curve(name: &str) -> Result<&'static dyn SupportedKxGroup, String> {
+pub(crate) fn curve(name: &str) -> Result<&'static dyn SupportedKxGroup, String> {
     if let Some((_, group)) = curves().into_iter().find(|(n, _)| *n == name) {
         return Ok(group);
     }

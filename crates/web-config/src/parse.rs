@@ -1,15 +1,19 @@
-//! Walking the file into a [`WebConfig`], collecting every problem with its key path.
+//! Walking the file into a [`WebConfig`], collecting every problem with its key path:
+//! the document and its top-level sections here, `tls_server_config` in parse_tls.rs.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use config_walk::{Walk, child, present};
+use figment::providers::{Format, Yaml};
 use figment::value::{Dict, Value};
 use http::HeaderMap;
 
 use super::config::{BcryptHash, WebConfig};
-use super::error::{Problems, WebConfigErrors};
 use super::files::Reader;
-use super::{headers, yaml};
+use super::headers;
+use super::server::ServerInfo;
+use super::{WebConfigErrors, problems_in};
 
 const TOP_KEYS: [&str; 3] = [
     "tls_server_config",
@@ -20,22 +24,23 @@ const TOP_KEYS: [&str; 3] = [
 const HTTP_KEYS: [&str; 2] = ["http2", "headers"];
 
 /// Loads and validates a web configuration file, reporting every problem at once.
-pub fn load(path: &Path) -> Result<WebConfig, WebConfigErrors> {
-    let mut problems = Problems::default();
+/// `server` is what the serving program decides (see [`ServerInfo`]).
+pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErrors> {
+    let mut walk = Walk::new();
     let mut reader = Reader::default();
     let document = match reader.read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| "the file is not UTF-8".to_string()),
         Err(e) => Err(format!("cannot read the file: {e}")),
     };
     let document = match document {
-        Ok(text) => yaml::parse(&text, &mut problems),
+        Ok(text) => parse(&text, &mut walk),
         Err(message) => {
-            problems.file(message);
+            walk.report_file(message);
             None
         }
     };
     let Some(document) = document else {
-        return Err(problems.into_errors(path));
+        return Err(problems_in(path, walk));
     };
     let base_dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -45,41 +50,43 @@ pub fn load(path: &Path) -> Result<WebConfig, WebConfigErrors> {
     let empty = Dict::new();
     let root = match &document {
         Value::Empty(..) => &empty,
-        other => yaml::any_mapping(other, "", &mut problems).unwrap_or(&empty),
+        other => walk.any_mapping("", other).unwrap_or(&empty),
     };
-    for key in root.keys() {
+    for (key, value) in root {
         if key == "rate_limit" {
-            problems.at(
+            walk.report(
                 key,
-                "not supported by cognito-exporter (the exporter-toolkit's request rate \
-                 limiter); remove it, or rate-limit in front of the exporter",
+                format!(
+                    "not supported by {} (the exporter-toolkit's request rate limiter); \
+                     remove it, or rate-limit in front of the exporter",
+                    server.name()
+                ),
             );
         } else if !TOP_KEYS.contains(&key.as_str()) {
-            problems.at(
-                key.as_str(),
-                format!("unknown key (expected one of: {})", TOP_KEYS.join(", ")),
-            );
+            walk.unknown_key(key, value, &TOP_KEYS);
         }
     }
 
+    let http_section = present(root.get("http_server_config"));
     let mut context = Context {
         base_dir,
         reader: &mut reader,
-        problems: &mut problems,
+        walk: &mut walk,
+        alpn: server.alpn(http2_setting(http_section)),
     };
-    let tls = yaml::present(root.get("tls_server_config"))
+    let tls = present(root.get("tls_server_config"))
         .and_then(|v| context.tls_section(v, "tls_server_config"));
-    let (http2, headers) = match yaml::present(root.get("http_server_config")) {
+    let (http2, headers) = match http_section {
         Some(v) => context.http_section(v, "http_server_config"),
         None => (true, HeaderMap::new()),
     };
-    let basic_auth_users = match yaml::present(root.get("basic_auth_users")) {
-        Some(v) => users(v, "basic_auth_users", context.problems),
+    let basic_auth_users = match present(root.get("basic_auth_users")) {
+        Some(v) => users(v, "basic_auth_users", context.walk),
         None => BTreeMap::new(),
     };
 
-    if !problems.is_empty() {
-        return Err(problems.into_errors(path));
+    if !walk.is_empty() {
+        return Err(problems_in(path, walk));
     }
     Ok(WebConfig {
         path: path.to_path_buf(),
@@ -88,73 +95,146 @@ pub fn load(path: &Path) -> Result<WebConfig, WebConfigErrors> {
         headers,
         basic_auth_users,
         sources: reader.finish(),
+        server: server.clone(),
     })
 }
 
+/// Parses the text of the file. `None` (after recording why) when it is not YAML.
+fn parse(text: &str, walk: &mut Walk) -> Option<Value> {
+    // A file of only comments is an empty document, which is a valid (empty) config.
+    if text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---"
+    }) {
+        return Some(Value::from(Dict::new()));
+    }
+    match Yaml::from_str::<Value>(text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            walk.report_file(format!("not valid YAML: {e}"));
+            None
+        }
+    }
+}
+
+/// `http_server_config.http2` when it is a boolean, else the default (`true`). The TLS
+/// section, read first, needs it for ALPN; a wrong value is reported with its section.
+fn http2_setting(http_section: Option<&Value>) -> bool {
+    match http_section.and_then(|v| v.find_ref("http2")) {
+        Some(Value::Bool(_, http2)) => *http2,
+        _ => true,
+    }
+}
+
 /// What a section reader needs: where relative paths start, the file reader (which
-/// fingerprints what it reads) and the problem list.
-pub(super) struct Context<'a> {
-    pub(super) base_dir: &'a Path,
-    pub(super) reader: &'a mut Reader,
-    pub(super) problems: &'a mut Problems,
+/// fingerprints what it reads), the problem list and the ALPN protocols to offer.
+pub(crate) struct Context<'a> {
+    pub(crate) base_dir: &'a Path,
+    pub(crate) reader: &'a mut Reader,
+    pub(crate) walk: &'a mut Walk,
+    pub(crate) alpn: Vec<Vec<u8>>,
 }
 
 impl Context<'_> {
-    pub(super) fn text(&mut self, dict: &Dict, path: &str, key: &str) -> Option<String> {
-        let value = yaml::present(dict.get(key))?;
-        yaml::string(value, &yaml::child(path, key), self.problems)
+    /// The string at `key` in `dict`; `None` when absent or null (or not a string,
+    /// reported).
+    pub(crate) fn text(&mut self, dict: &Dict, path: &str, key: &str) -> Option<String> {
+        let value = present(dict.get(key))?;
+        self.walk.string(&child(path, key), value)
     }
 
-    pub(super) fn list(
+    /// The list of strings at `key` in `dict`, each with its key path.
+    pub(crate) fn list(
         &mut self,
         dict: &Dict,
         path: &str,
         key: &str,
     ) -> Option<Vec<(String, String)>> {
-        let value = yaml::present(dict.get(key))?;
-        yaml::string_list(value, &yaml::child(path, key), self.problems)
+        let value = present(dict.get(key))?;
+        self.walk.string_list(&child(path, key), value)
+    }
+
+    /// The boolean at `key` in `dict`, `default` when absent, null or not a boolean
+    /// (reported).
+    pub(crate) fn flag(&mut self, dict: &Dict, path: &str, key: &str, default: bool) -> bool {
+        present(dict.get(key))
+            .and_then(|v| self.walk.boolean(&child(path, key), v))
+            .unwrap_or(default)
     }
 
     fn http_section(&mut self, value: &Value, path: &str) -> (bool, HeaderMap) {
-        let Some(dict) = yaml::mapping(value, path, &HTTP_KEYS, self.problems) else {
+        let Some(dict) = self.walk.mapping(path, value, &HTTP_KEYS) else {
             return (true, HeaderMap::new());
         };
-        let http2 = yaml::present(dict.get("http2"))
-            .and_then(|v| yaml::boolean(v, &yaml::child(path, "http2"), self.problems))
-            .unwrap_or(true);
-        let headers_path = yaml::child(path, "headers");
-        let headers = yaml::present(dict.get("headers"))
-            .and_then(|v| yaml::any_mapping(v, &headers_path, self.problems))
-            .map(|d| headers::parse(d, &headers_path, self.problems))
+        let http2 = self.flag(dict, path, "http2", true);
+        let headers_path = child(path, "headers");
+        let headers = present(dict.get("headers"))
+            .and_then(|v| self.walk.any_mapping(&headers_path, v))
+            .map(|d| headers::parse(d, &headers_path, self.walk))
             .unwrap_or_default();
         (http2, headers)
     }
 }
 
-fn users(value: &Value, path: &str, problems: &mut Problems) -> BTreeMap<String, BcryptHash> {
+fn users(value: &Value, path: &str, walk: &mut Walk) -> BTreeMap<String, BcryptHash> {
     let mut users = BTreeMap::new();
-    let Some(dict) = yaml::any_mapping(value, path, problems) else {
+    let Some(dict) = walk.any_mapping(path, value) else {
         return users;
     };
     for (user, hash) in dict {
-        let key = yaml::child(path, user);
+        let key = child(path, user);
         if user.contains(':') {
             // RFC 7617: the user-id ends at the first colon, so this user could never log in.
-            problems.at(key.as_str(), "a user name cannot contain ':'");
+            walk.report(key.as_str(), "a user name cannot contain ':'");
         }
-        let Some(hash) = yaml::present(Some(hash)) else {
-            problems.at(key, "expected a bcrypt hash, found null");
+        let Some(hash) = present(Some(hash)) else {
+            walk.report(key, "expected a bcrypt hash, found null");
             continue;
         };
-        let Some(hash) = yaml::string(hash, &key, problems) else {
+        let Some(hash) = walk.string(&key, hash) else {
             continue;
         };
+        // The message never quotes the hash: a weak password's hash can be cracked.
         match hash.parse::<BcryptHash>() {
             Ok(hash) => {
                 users.insert(user.clone(), hash);
             }
-            Err(e) => problems.at(key, e),
+            Err(e) => walk.report(key, e),
         }
     }
     users
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_only_file_is_an_empty_mapping() {
+        let mut walk = Walk::new();
+        let value = parse("# nothing configured\n\n---\n", &mut walk);
+        assert!(matches!(value, Some(Value::Dict(_, d)) if d.is_empty()));
+        assert!(walk.is_empty());
+    }
+
+    #[test]
+    fn syntax_error_is_reported_against_the_file() {
+        let mut walk = Walk::new();
+        assert!(parse("a: [unclosed\n", &mut walk).is_none());
+        let errors = problems_in(Path::new("w.yml"), walk);
+        assert!(
+            errors.to_string().starts_with("w.yml: not valid YAML"),
+            "{errors}"
+        );
+        assert_eq!(errors.problems()[0].key(), None);
+    }
+
+    #[test]
+    fn http2_is_peeked_only_when_a_boolean() {
+        let doc = |yaml: &str| Yaml::from_str::<Value>(yaml).expect("YAML");
+        assert!(http2_setting(None));
+        assert!(!http2_setting(Some(&doc("http2: false"))));
+        assert!(http2_setting(Some(&doc("http2: 0"))));
+        assert!(http2_setting(Some(&doc("[1]"))));
+    }
 }

@@ -1,14 +1,15 @@
 //! Reading `tls_server_config`: the certificate, key and CA files, the client
 //! authentication policy and the protocol settings, then building the rustls config.
 
+use config_walk::child;
 use figment::value::{Dict, Value};
 
 use super::config::{PemSource, TlsSettings};
 use super::files;
 use super::names::{self, CipherChoice, ClientAuth, TlsVersion};
 use super::parse::Context;
+use super::pem;
 use super::tls::{self, BuildError, TlsParts};
-use super::{pem, yaml};
 
 const TLS_KEYS: [&str; 13] = [
     "cert",
@@ -48,19 +49,19 @@ impl Context<'_> {
         let file_text = self.text(dict, path, file).filter(|s| !s.is_empty());
         match (inline_text, file_text) {
             (Some(_), Some(_)) => {
-                self.problems.at(
-                    yaml::child(path, inline),
+                self.walk.report(
+                    child(path, inline),
                     format!("set only one of {inline} and {file}"),
                 );
                 None
             }
             (Some(text), None) => Some(Pem {
                 source: PemSource::Inline,
-                key: yaml::child(path, inline),
+                key: child(path, inline),
                 data: text.into_bytes(),
             }),
             (None, Some(name)) => {
-                let key = yaml::child(path, file);
+                let key = child(path, file);
                 let resolved = files::resolve(self.base_dir, &name);
                 match self.reader.read(&resolved) {
                     Ok(data) => Some(Pem {
@@ -69,16 +70,16 @@ impl Context<'_> {
                         data,
                     }),
                     Err(e) => {
-                        self.problems
-                            .at(key, format!("cannot read {}: {e}", resolved.display()));
+                        self.walk
+                            .report(key, format!("cannot read {}: {e}", resolved.display()));
                         None
                     }
                 }
             }
             (None, None) => {
                 if required {
-                    self.problems.at(
-                        yaml::child(path, file),
+                    self.walk.report(
+                        child(path, file),
                         format!("required (or {inline} with inline PEM)"),
                     );
                 }
@@ -87,18 +88,18 @@ impl Context<'_> {
         }
     }
 
-    pub(super) fn tls_section(&mut self, value: &Value, path: &str) -> Option<TlsSettings> {
-        let dict = yaml::mapping(value, path, &TLS_KEYS, self.problems)?;
+    pub(crate) fn tls_section(&mut self, value: &Value, path: &str) -> Option<TlsSettings> {
+        let dict = self.walk.mapping(path, value, &TLS_KEYS)?;
         if dict.is_empty() {
             return None;
         }
-        let before = self.problems.len();
-        let child = |key: &str| yaml::child(path, key);
+        let before = self.walk.len();
+        let key_path = |key: &str| child(path, key);
 
         let cert = self.pem(dict, path, "cert", "cert_file", true);
         let chain = cert.as_ref().and_then(|p| {
             pem::cert_chain(&p.data)
-                .map_err(|e| self.problems.at(p.key.as_str(), e))
+                .map_err(|e| self.walk.report(p.key.as_str(), e))
                 .ok()
         });
         if let (Some(cert), Some(chain)) = (&cert, &chain) {
@@ -107,32 +108,32 @@ impl Context<'_> {
         let key = self.pem(dict, path, "key", "key_file", true);
         let private_key = key.as_ref().and_then(|p| {
             pem::private_key(&p.data)
-                .map_err(|e| self.problems.at(p.key.as_str(), e))
+                .map_err(|e| self.walk.report(p.key.as_str(), e))
                 .ok()
         });
         let ca = self.pem(dict, path, "client_ca", "client_ca_file", false);
         let client_cas = ca.as_ref().and_then(|p| {
             pem::ca_bundle(&p.data)
-                .map_err(|e| self.problems.at(p.key.as_str(), e))
+                .map_err(|e| self.walk.report(p.key.as_str(), e))
                 .ok()
         });
 
         let client_auth = match self.text(dict, path, "client_auth_type") {
             None => Some(ClientAuth::default()),
             Some(name) => ClientAuth::parse(&name)
-                .map_err(|e| self.problems.at(child("client_auth_type"), e))
+                .map_err(|e| self.walk.report(key_path("client_auth_type"), e))
                 .ok(),
         };
         if let Some(policy) = client_auth {
             if policy.verifies() && ca.is_none() {
-                self.problems.at(
-                    child("client_ca_file"),
+                self.walk.report(
+                    key_path("client_ca_file"),
                     format!("required when client_auth_type is {}", policy.name()),
                 );
             }
             if policy == ClientAuth::NoClientCert && ca.is_some() {
-                self.problems.at(
-                    child("client_auth_type"),
+                self.walk.report(
+                    key_path("client_auth_type"),
                     "client CAs are configured but client_auth_type is NoClientCert, so no \
                      client certificate would be asked for; set a client_auth_type",
                 );
@@ -142,7 +143,7 @@ impl Context<'_> {
         let mut version = |key: &str, default: TlsVersion| {
             self.text(dict, path, key)
                 .map_or(Ok(default), |name| TlsVersion::parse(&name))
-                .map_err(|e| self.problems.at(child(key), e))
+                .map_err(|e| self.walk.report(key_path(key), e))
                 .ok()
         };
         let min_version = version("min_version", TlsVersion::Tls12);
@@ -150,8 +151,8 @@ impl Context<'_> {
         if let (Some(min), Some(max)) = (min_version, max_version)
             && min > max
         {
-            self.problems.at(
-                child("max_version"),
+            self.walk.report(
+                key_path("max_version"),
                 format!("{} is below min_version {}", max.name(), min.name()),
             );
         }
@@ -163,14 +164,12 @@ impl Context<'_> {
                 match names::curve(&name) {
                     Ok(g) if groups.iter().any(|have| have.name() == g.name()) => {}
                     Ok(g) => groups.push(g),
-                    Err(e) => self.problems.at(key, e),
+                    Err(e) => self.walk.report(key, e),
                 }
             }
             groups
         });
-        let prefer_server_order = yaml::present(dict.get("prefer_server_cipher_suites"))
-            .and_then(|v| yaml::boolean(v, &child("prefer_server_cipher_suites"), self.problems))
-            .unwrap_or(true);
+        let prefer_server_order = self.flag(dict, path, "prefer_server_cipher_suites", true);
         let allowed_sans: Vec<String> = self
             .list(dict, path, "client_allowed_sans")
             .unwrap_or_default()
@@ -178,14 +177,14 @@ impl Context<'_> {
             .map(|(_, san)| san)
             .collect();
         if !allowed_sans.is_empty() && client_auth.is_some_and(|c| !c.verifies()) {
-            self.problems.at(
-                child("client_allowed_sans"),
+            self.walk.report(
+                key_path("client_allowed_sans"),
                 "needs client_auth_type VerifyClientCertIfGiven or RequireAndVerifyClientCert: \
                  the names in an unverified certificate prove nothing",
             );
         }
 
-        if self.problems.len() != before {
+        if self.walk.len() != before {
             return None;
         }
         let (
@@ -225,6 +224,7 @@ impl Context<'_> {
             kx_groups,
             prefer_server_order,
             allowed_sans: allowed_sans.clone(),
+            alpn: self.alpn.clone(),
         };
         match tls::server_config(parts) {
             Ok(server_config) => Some(TlsSettings {
@@ -241,7 +241,7 @@ impl Context<'_> {
                 server_config,
             }),
             Err(BuildError::KeyMismatch) => {
-                self.problems.at(
+                self.walk.report(
                     key.key,
                     format!(
                         "the private key does not match the certificate in {}",
@@ -253,7 +253,7 @@ impl Context<'_> {
             // Reported above, with the key to fix.
             Err(BuildError::NoClientCas) => None,
             Err(BuildError::Other(e)) => {
-                self.problems.at(path, e);
+                self.walk.report(path, e);
                 None
             }
         }
@@ -278,13 +278,13 @@ impl Context<'_> {
                 Ok(_) => {}
                 Err(e) => {
                     failed = true;
-                    self.problems.at(key, e);
+                    self.walk.report(key, e);
                 }
             }
         }
         if !failed && suites.is_empty() && max_version == Some(TlsVersion::Tls12) {
-            self.problems.at(
-                yaml::child(path, "cipher_suites"),
+            self.walk.report(
+                child(path, "cipher_suites"),
                 "lists no TLS 1.2 suite, and max_version TLS12 disables TLS 1.3: no \
                  connection could be made",
             );

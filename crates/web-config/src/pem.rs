@@ -25,7 +25,7 @@ fn pem_problem(e: &pem::Error) -> String {
 }
 
 /// A certificate chain (leaf first), each certificate checked to be X.509.
-pub(super) fn cert_chain(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn cert_chain(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(data)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pem_problem(&e))?;
@@ -40,7 +40,7 @@ pub(super) fn cert_chain(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, St
 }
 
 /// The first private key (PKCS#8, PKCS#1 RSA or SEC1 EC), checked to be usable.
-pub(super) fn private_key(data: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
+pub(crate) fn private_key(data: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
     let key = PrivateKeyDer::from_pem_slice(data).map_err(|e| match e {
         pem::Error::NoItemsFound => "no private key found (expected a PEM \"PRIVATE KEY\", \
                                      \"RSA PRIVATE KEY\" or \"EC PRIVATE KEY\" block)"
@@ -58,7 +58,7 @@ pub(super) fn private_key(data: &[u8]) -> Result<PrivateKeyDer<'static>, String>
 }
 
 /// The trust anchors for client certificates.
-pub(super) fn ca_bundle(data: &[u8]) -> Result<RootCertStore, String> {
+pub(crate) fn ca_bundle(data: &[u8]) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
     for (i, cert) in cert_chain(data)?.into_iter().enumerate() {
         roots
@@ -70,7 +70,7 @@ pub(super) fn ca_bundle(data: &[u8]) -> Result<RootCertStore, String> {
 
 /// Warns when a server certificate is outside its validity period: clients will refuse
 /// it, but refusing to start would turn a renewal delay into an outage of the metrics.
-pub(super) fn warn_if_not_current(cert: &CertificateDer<'_>, key: &str) {
+pub(crate) fn warn_if_not_current(cert: &CertificateDer<'_>, key: &str) {
     let Ok((_, parsed)) = X509Certificate::from_der(cert) else {
         return;
     };
@@ -87,7 +87,7 @@ pub(super) fn warn_if_not_current(cert: &CertificateDer<'_>, key: &str) {
 
 /// The certificate's DNS, email, IP and URI subject alternative names as text, the set
 /// the toolkit compares `client_allowed_sans` against.
-pub(super) fn subject_alt_names(cert: &CertificateDer<'_>) -> Result<Vec<String>, String> {
+pub(crate) fn subject_alt_names(cert: &CertificateDer<'_>) -> Result<Vec<String>, String> {
     let (_, parsed) = X509Certificate::from_der(cert).map_err(|e| e.to_string())?;
     let Some(san) = parsed
         .subject_alternative_name()

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use config_walk::Walk;
 use http::HeaderMap;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -21,8 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::auth::{AuthRejection, BasicAuth};
 use super::config::WebConfig;
-use super::error::{Problem, WebConfigErrors};
 use super::parse::load;
+use super::server::ServerInfo;
+use super::{WebConfigErrors, problems_in};
 
 /// The shortest reload period accepted; a zero period would spin.
 const MIN_RELOAD_PERIOD: Duration = Duration::from_millis(10);
@@ -73,12 +75,14 @@ pub enum Reload {
 }
 
 impl WebSecurity {
-    /// Loads the file (see [`load`](super::load)).
-    pub fn from_file(path: &Path) -> Result<Self, WebConfigErrors> {
-        load(path).map(Self::from_config)
+    /// Loads the file (see [`load`](super::load)); `server` is what the serving program
+    /// decides: its name, the basic-auth realm, the ALPN protocols.
+    pub fn from_file(path: &Path, server: &ServerInfo) -> Result<Self, WebConfigErrors> {
+        load(path, server).map(Self::from_config)
     }
 
-    /// Serves an already loaded configuration; reloads read `config.path` again.
+    /// Serves an already loaded configuration; reloads read `config.path` again, with
+    /// the [`ServerInfo`] it was loaded with.
     pub fn from_config(config: WebConfig) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -101,7 +105,8 @@ impl WebSecurity {
     }
 
     /// Checks the request's `Authorization` header. `Ok(())` when no users are configured
-    /// or the credentials verify; otherwise answer 401 with [`AuthRejection::headers`].
+    /// or the credentials verify; otherwise answer 401 with [`AuthRejection::headers`]
+    /// (the challenge names the realm of the [`ServerInfo`]).
     ///
     /// Async because a password not yet verified costs one bcrypt, which runs on the
     /// blocking pool rather than stalling the server's worker threads.
@@ -109,7 +114,9 @@ impl WebSecurity {
         let active = self.shared.active.load_full();
         match &active.auth {
             None => Ok(()),
-            Some(auth) => auth.check(headers).await,
+            Some(auth) => auth.check(headers).await.map_err(|failure| {
+                AuthRejection::new(failure, active.config.server.challenge().clone())
+            }),
         }
     }
 
@@ -142,17 +149,15 @@ impl WebSecurity {
         if sources.current_digest() == sources.digest() {
             return Ok(Reload::Unchanged);
         }
-        let config = load(&self.shared.path)?;
+        let config = load(&self.shared.path, &current.config.server)?;
         if config.tls.is_some() != current.config.tls.is_some() {
-            return Err(WebConfigErrors::new(
-                &self.shared.path,
-                vec![Problem {
-                    key: Some("tls_server_config".into()),
-                    message: "cannot be added or removed while running (the listener's \
-                              protocol is fixed at start); restart to apply"
-                        .into(),
-                }],
-            ));
+            let mut walk = Walk::new();
+            walk.report(
+                "tls_server_config",
+                "cannot be added or removed while running (the listener's protocol is fixed \
+                 at start); restart to apply",
+            );
+            return Err(problems_in(&self.shared.path, walk));
         }
         self.shared.active.store(Arc::new(Active::new(config)));
         Ok(Reload::Applied)

@@ -50,6 +50,15 @@ impl Pki {
     }
 }
 
+/// The server of these tests: not named after any real one, to show the name is ours.
+fn server() -> ServerInfo {
+    ServerInfo::new("demo-exporter")
+}
+
+fn load(path: &Path) -> Result<WebConfig, WebConfigErrors> {
+    super::load(path, &server())
+}
+
 fn errors_of(path: &Path) -> Vec<String> {
     let errors = load(path).expect_err("the file is invalid");
     let prefix = format!("{}: ", path.display());
@@ -112,6 +121,26 @@ fn a_complete_file_loads_into_the_typed_config() {
 }
 
 #[test]
+fn alpn_offers_what_the_server_speaks_less_h2_when_the_file_says_so() {
+    let pki = Pki::new();
+    let tls = "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n";
+    let both = server().with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
+    let alpn = |yaml: &str, info: &ServerInfo| {
+        let config = super::load(&pki.config(yaml), info).expect("valid");
+        config
+            .tls
+            .expect("TLS")
+            .server_config()
+            .alpn_protocols
+            .clone()
+    };
+    assert_eq!(alpn(tls, &server()), [b"http/1.1".to_vec()]);
+    assert_eq!(alpn(tls, &both), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+    let no_h2 = format!("{tls}http_server_config:\n  http2: false\n");
+    assert_eq!(alpn(&no_h2, &both), [b"http/1.1".to_vec()]);
+}
+
+#[test]
 fn empty_files_and_sections_mean_plain_http_without_auth() {
     let pki = Pki::new();
     for yaml in [
@@ -158,7 +187,7 @@ fn every_problem_is_reported_at_once_each_naming_its_key() {
     let missing = pki.path("missing.crt");
     let expected = [
         "extra: unknown key (expected one of: tls_server_config, http_server_config, basic_auth_users)".to_string(),
-        "rate_limit: not supported by cognito-exporter (the exporter-toolkit's request rate limiter); remove it, or rate-limit in front of the exporter".to_string(),
+        "rate_limit: not supported by demo-exporter (the exporter-toolkit's request rate limiter); remove it, or rate-limit in front of the exporter".to_string(),
         "tls_server_config.colour: unknown key (expected one of: cert, cert_file, key, key_file, client_ca, client_ca_file, client_auth_type, min_version, max_version, cipher_suites, curve_preferences, prefer_server_cipher_suites, client_allowed_sans)".to_string(),
         format!("tls_server_config.cert_file: cannot read {}: No such file or directory (os error 2)", missing.display()),
         "tls_server_config.key: set only one of key and key_file".to_string(),
@@ -280,7 +309,7 @@ fn unreadable_and_non_yaml_files_are_reported_against_the_file() {
         errors.to_string().contains("cannot read the file"),
         "{errors}"
     );
-    assert!(errors.problems()[0].key.is_none());
+    assert!(errors.problems()[0].key().is_none());
     let errors = load(&pki.config("tls_server_config: [\n")).expect_err("bad YAML");
     assert!(errors.to_string().contains("not valid YAML"), "{errors}");
     let got = errors_of(&pki.config("- a list\n"));
@@ -294,7 +323,7 @@ fn reload_applies_changes_keeps_the_last_good_config_and_refuses_a_protocol_swit
     let path = pki.config(&format!(
         "{tls}http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
     ));
-    let security = WebSecurity::from_file(&path).expect("valid");
+    let security = WebSecurity::from_file(&path, &server()).expect("valid");
     assert_eq!(security.reload().expect("unchanged"), Reload::Unchanged);
 
     pki.config(&format!(
@@ -332,7 +361,7 @@ fn reload_applies_changes_keeps_the_last_good_config_and_refuses_a_protocol_swit
 async fn the_reloader_picks_up_a_change_within_one_period() {
     let pki = Pki::new();
     let path = pki.config("http_server_config:\n  headers:\n    X-Frame-Options: deny\n");
-    let security = WebSecurity::from_file(&path).expect("valid");
+    let security = WebSecurity::from_file(&path, &server()).expect("valid");
     let shutdown = CancellationToken::new();
     let reloader = security.spawn_reloader(Duration::from_secs(30), shutdown.clone());
 
@@ -349,7 +378,7 @@ async fn the_reloader_picks_up_a_change_within_one_period() {
 #[tokio::test]
 async fn authorize_is_open_without_users() {
     let pki = Pki::new();
-    let security = WebSecurity::from_file(&pki.config("")).expect("valid");
+    let security = WebSecurity::from_file(&pki.config(""), &server()).expect("valid");
     assert_eq!(security.authorize(&http::HeaderMap::new()).await, Ok(()));
     assert!(security.tls_acceptor().is_none());
 }

@@ -15,29 +15,27 @@ use rustls::{
 use super::names::{ClientAuth, TlsVersion};
 use super::verifier::{AcceptAnyClientCert, AllowedSans};
 
-/// The protocol the exporter's server speaks, offered by ALPN. `h2` is not offered: the
-/// server is HTTP/1.1, and a client that negotiated `h2` would fail on the first request.
-const ALPN: &[u8] = b"http/1.1";
-
 /// Everything the server config is built from, already validated one by one.
-pub(super) struct TlsParts {
-    pub(super) chain: Vec<CertificateDer<'static>>,
-    pub(super) key: PrivateKeyDer<'static>,
-    pub(super) client_auth: ClientAuth,
-    pub(super) client_cas: Option<RootCertStore>,
-    pub(super) min_version: TlsVersion,
-    pub(super) max_version: TlsVersion,
+pub(crate) struct TlsParts {
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: PrivateKeyDer<'static>,
+    pub(crate) client_auth: ClientAuth,
+    pub(crate) client_cas: Option<RootCertStore>,
+    pub(crate) min_version: TlsVersion,
+    pub(crate) max_version: TlsVersion,
     /// TLS 1.2 suites in preference order; `None` keeps rustls' list.
-    pub(super) tls12_suites: Option<Vec<SupportedCipherSuite>>,
+    pub(crate) tls12_suites: Option<Vec<SupportedCipherSuite>>,
     /// Key-exchange groups in preference order; `None` keeps rustls' list.
-    pub(super) kx_groups: Option<Vec<&'static dyn SupportedKxGroup>>,
-    pub(super) prefer_server_order: bool,
-    pub(super) allowed_sans: Vec<String>,
+    pub(crate) kx_groups: Option<Vec<&'static dyn SupportedKxGroup>>,
+    pub(crate) prefer_server_order: bool,
+    pub(crate) allowed_sans: Vec<String>,
+    /// The protocols offered by ALPN: what the server speaks (see `ServerInfo`).
+    pub(crate) alpn: Vec<Vec<u8>>,
 }
 
 /// Why the parts did not make a server config.
 #[derive(Debug)]
-pub(super) enum BuildError {
+pub(crate) enum BuildError {
     /// The key is not the certificate's key (often: a rotation caught half-written).
     KeyMismatch,
     /// A verifying policy without CA certificates (parse checks this first).
@@ -45,7 +43,7 @@ pub(super) enum BuildError {
     Other(String),
 }
 
-pub(super) fn server_config(parts: TlsParts) -> Result<Arc<ServerConfig>, BuildError> {
+pub(crate) fn server_config(parts: TlsParts) -> Result<Arc<ServerConfig>, BuildError> {
     let mut provider = default_provider();
     if let Some(suites) = parts.tls12_suites {
         // Go does not let TLS 1.3 suites be configured; keep them all, then the listed ones.
@@ -117,6 +115,6 @@ pub(super) fn server_config(parts: TlsParts) -> Result<Arc<ServerConfig>, BuildE
             other => BuildError::Other(other.to_string()),
         })?;
     config.ignore_client_order = parts.prefer_server_order;
-    config.alpn_protocols = vec![ALPN.to_vec()];
+    config.alpn_protocols = parts.alpn;
     Ok(Arc::new(config))
 }

@@ -16,12 +16,12 @@ use super::pem;
 /// Takes any client certificate without chain verification. The handshake signature is
 /// still verified, so the client does hold the certificate's key (as in Go).
 #[derive(Debug)]
-pub(super) struct AcceptAnyClientCert {
+pub(crate) struct AcceptAnyClientCert {
     /// `RequireAnyClientCert` (true) or `RequestClientCert` (false).
-    pub(super) mandatory: bool,
+    pub(crate) mandatory: bool,
     /// CA names sent as hints when `client_ca_file` is set, as Go does.
-    pub(super) hints: Vec<DistinguishedName>,
-    pub(super) algorithms: WebPkiSupportedAlgorithms,
+    pub(crate) hints: Vec<DistinguishedName>,
+    pub(crate) algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl ClientCertVerifier for AcceptAnyClientCert {
@@ -68,9 +68,9 @@ impl ClientCertVerifier for AcceptAnyClientCert {
 /// Verifies with `inner`, then requires one of the certificate's SANs (DNS, email, IP,
 /// URI) to equal one of `allowed` exactly, as the toolkit does.
 #[derive(Debug)]
-pub(super) struct AllowedSans {
-    pub(super) inner: Arc<dyn ClientCertVerifier>,
-    pub(super) allowed: Vec<String>,
+pub(crate) struct AllowedSans {
+    pub(crate) inner: Arc<dyn ClientCertVerifier>,
+    pub(crate) allowed: Vec<String>,
 }
 
 impl ClientCertVerifier for AllowedSans {

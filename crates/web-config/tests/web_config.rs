@@ -1,5 +1,5 @@
 //! `--web.config.file` end to end: real TLS handshakes (tokio-rustls client, and curl)
-//! against a small hyper server that uses the `webconfig` API the way the exporter's
+//! against a small hyper server that uses the `web_config` API the way an exporter's
 //! server does: `tls_acceptor()` per connection, `authorize()` and `response_headers()`
 //! per request. Certificates are made here with rcgen.
 
@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use web_config::Reload;
 
-use support::{Ca, PASSWORD, Setup, get, serial_and_sans};
+use support::{Ca, PASSWORD, Setup, get, serial_and_sans, server_info};
 
 fn users_yaml() -> String {
     let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
@@ -43,7 +43,7 @@ async fn basic_auth_over_tls() {
         assert_eq!(denied.status(), "401", "{user:?}: {denied:?}");
         assert_eq!(
             denied.header("www-authenticate"),
-            Some("Basic realm=\"cognito-exporter\""),
+            Some("Basic realm=\"demo-exporter\""),
             "{user:?}"
         );
         // Configured headers go on refusals too.
@@ -222,7 +222,7 @@ async fn curl_with_cacert_and_basic_auth() {
     let denied = curl(None).await.expect("curl task");
     assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
     assert!(
-        denied.contains("www-authenticate: Basic realm=\"cognito-exporter\""),
+        denied.contains("www-authenticate: Basic realm=\"demo-exporter\""),
         "{denied}"
     );
 }
@@ -237,7 +237,7 @@ fn the_example_file_loads() {
     let example = std::fs::read_to_string(example_path).expect("example exists");
     // Next to the certificate files it names.
     setup.write("web.yml", &example);
-    let config = web_config::load(&setup.path("web.yml"))
+    let config = web_config::load(&setup.path("web.yml"), &server_info())
         .unwrap_or_else(|e| panic!("{example_path} does not load:\n{e}"));
     assert!(config.tls.is_some());
     assert_eq!(config.headers.len(), 3);

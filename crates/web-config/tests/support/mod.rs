@@ -1,5 +1,5 @@
-//! The harness of `tests/webconfig.rs`: certificates made with rcgen, a stand-in for the
-//! exporter's HTTP server built on the `webconfig` API, and an HTTPS client.
+//! The harness of `tests/web_config.rs`: certificates made with rcgen, a stand-in for a
+//! server built on the `web_config` API, and an HTTPS client.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -23,10 +23,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
-use web_config::WebSecurity;
+use web_config::{ServerInfo, WebSecurity};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 pub(crate) const PASSWORD: &str = "correct horse";
+
+/// The name the test server gives itself, hence its basic-auth realm.
+pub(crate) const SERVER_NAME: &str = "demo-exporter";
+
+pub(crate) fn server_info() -> ServerInfo {
+    ServerInfo::new(SERVER_NAME)
+}
 
 /// A certificate authority that can sign server and client certificates.
 pub(crate) struct Ca {
@@ -149,13 +156,14 @@ impl Setup {
     }
 
     pub(crate) async fn serve(&self, extra: &str) -> (WebSecurity, Server) {
-        let security = WebSecurity::from_file(&self.config(extra)).expect("valid web config");
+        let security =
+            WebSecurity::from_file(&self.config(extra), &server_info()).expect("valid web config");
         let server = Server::start(security.clone()).await;
         (security, server)
     }
 }
 
-/// The test's stand-in for the exporter's HTTP server.
+/// The test's stand-in for an exporter's HTTP server.
 pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     shutdown: CancellationToken,
