@@ -1,13 +1,52 @@
 //! The HTTP edge under hostile or clumsy clients: slow headers, idle connections, too
-//! many scrapes at once.
+//! many scrapes at once, too many connections at once.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use cognito_exporter::http::ServerOptions;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::*;
+
+/// How long the server may take to notice a closed connection and free its slot.
+const FREED_WITHIN: Duration = Duration::from_secs(10);
+
+/// Reads from `stream` until what was read contains `needle`, and returns it.
+async fn read_until(stream: &mut (impl AsyncRead + Unpin), needle: &str) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            match stream.read(&mut buf).await {
+                Ok(0) => return Err("the server closed the connection".to_string()),
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+        Ok(())
+    })
+    .await;
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    match read {
+        Ok(Ok(())) => text,
+        Ok(Err(why)) => panic!("no {needle:?} ({why}); read so far: {text:?}"),
+        Err(_) => panic!("no {needle:?} within 10 s; read so far: {text:?}"),
+    }
+}
+
+/// Waits until `path` answers 200 again, once the server has freed what a test held.
+async fn wait_for_200(addr: SocketAddr, path: &str, what: &str) {
+    wait_until(what, FREED_WITHIN, async || {
+        match try_request(addr, "GET", path, &[]).await {
+            Ok(reply) if reply.status == 200 => Ok(()),
+            Ok(reply) => Err(format!("{path} answered {}", reply.status)),
+            Err(e) => Err(format!("{path}: {e}")),
+        }
+    })
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_and_slow_connections_do_not_delay_a_scrape_and_slow_headers_are_cut_off() {
@@ -32,7 +71,9 @@ async fn idle_and_slow_connections_do_not_delay_a_scrape_and_slow_headers_are_cu
             .expect("write");
         slow.push(s);
     }
-    // The slow clients keep dribbling header bytes, one every 300 ms.
+    // The slow clients keep dribbling header bytes, one every 300 ms for 6 s. The pace
+    // is the behaviour under test: each client is active all along, yet its head is not
+    // complete within the 2 s header-read timeout.
     let dribble = tokio::spawn(async move {
         for _ in 0..20 {
             for s in &mut slow {
@@ -43,6 +84,7 @@ async fn idle_and_slow_connections_do_not_delay_a_scrape_and_slow_headers_are_cu
         slow
     });
 
+    // The 5 s bound is the behaviour under test: held connections must not queue a scrape.
     let reply = tokio::time::timeout(
         Duration::from_secs(5),
         request(exporter.addr, "GET", "/metrics", &[]),
@@ -54,10 +96,11 @@ async fn idle_and_slow_connections_do_not_delay_a_scrape_and_slow_headers_are_cu
 
     // Past the header-read timeout, the dribbling clients have been cut off.
     let mut slow = dribble.await.expect("dribble task");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut cut = 0;
     for s in &mut slow {
         let mut buf = [0u8; 512];
-        match tokio::time::timeout(Duration::from_secs(1), s.read(&mut buf)).await {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => cut += 1,
             // hyper may answer 408 before closing.
             Ok(Ok(n)) if String::from_utf8_lossy(&buf[..n]).contains(" 408 ") => cut += 1,
@@ -99,7 +142,10 @@ async fn scrapes_beyond_max_requests_get_503() {
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .expect("write");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server takes the scrape's permit before it answers: once the status line is
+    // here, the one slot is held (reading a line frees nothing like 7 MB of window).
+    let head = read_until(&mut stuck, "\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head:?}");
     let busy = request(exporter.addr, "GET", "/metrics", &[]).await;
     assert_eq!(busy.status, 503, "{}", busy.text());
     // Probes are not scrapes: they still answer.
@@ -111,11 +157,12 @@ async fn scrapes_beyond_max_requests_get_503() {
     );
 
     drop(stuck);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        request(exporter.addr, "GET", "/metrics", &[]).await.status,
-        200
-    );
+    wait_for_200(
+        exporter.addr,
+        "/metrics",
+        "the abandoned scrape's slot to be freed",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,11 +173,19 @@ async fn connections_beyond_max_connections_are_closed_on_accept() {
         ..ServerOptions::default()
     };
     let exporter = start_with(vec![target(&sim)], fast_poll(), server).await;
-    let held = [
+    let mut held = [
         TcpStream::connect(exporter.addr).await.expect("connect"),
         TcpStream::connect(exporter.addr).await.expect("connect"),
     ];
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // An answer on a kept-alive connection shows the server accepted it and counts it
+    // until it closes: both slots are taken.
+    for stream in &mut held {
+        stream
+            .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        read_until(stream, "Healthy\n").await;
+    }
     let mut extra = TcpStream::connect(exporter.addr)
         .await
         .expect("the kernel accepts");
@@ -147,11 +202,10 @@ async fn connections_beyond_max_connections_are_closed_on_accept() {
     );
 
     drop(held);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        request(exporter.addr, "GET", "/-/healthy", &[])
-            .await
-            .status,
-        200
-    );
+    wait_for_200(
+        exporter.addr,
+        "/-/healthy",
+        "the closed connections' slots to be freed",
+    )
+    .await;
 }

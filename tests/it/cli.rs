@@ -1,11 +1,9 @@
-//! The `cognito-exporter` binary as an operator runs it: configuration checks, exit
-//! codes, signals.
+//! The `cognito-exporter` binary as an operator runs it: configuration checks and their
+//! messages, exit codes, `--version`, and a drain on SIGTERM.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cognito-exporter");
+use crate::harness::{Running, binary};
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,13 +13,10 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
-/// Runs `--config.check` on a fixture with a clean environment.
+/// Runs `--config.check` with `args`; returns the exit code and everything printed.
 fn check(args: &[&str]) -> (i32, String) {
-    let out = Command::new(BIN)
-        .arg("--config.check")
+    let out = binary(&["--config.check"])
         .args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
         .output()
         .expect("the binary runs");
     let text =
@@ -110,47 +105,26 @@ fn bad_flags_exit_2() {
 
 #[test]
 fn version_names_the_exporter() {
-    let out = Command::new(BIN).arg("--version").output().expect("runs");
+    let out = binary(&["--version"]).output().expect("runs");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("cognito-exporter "));
 }
 
 #[test]
 fn sigterm_drains_and_exits_0() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--demo",
-            "--web.listen-address",
-            "127.0.0.1:0",
-            "--log.format",
-            "json",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    // Give it time to bind and start polling.
-    std::thread::sleep(Duration::from_secs(2));
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert_eq!(status.code(), Some(0));
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "did not exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut log)
-        .expect("read");
+    let mut exporter = Running::spawn(binary(&[
+        "--demo",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--log.format",
+        "json",
+    ]));
+    exporter.listening_port();
+    // The signal handler's task is spawned before the pollers: once a cycle has finished
+    // it is listening, and SIGTERM reaches it rather than the default action (death).
+    exporter.wait_for("poll cycle finished");
+    let (status, log) = exporter.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
     assert!(
         log.contains("simulated"),
         "the demo says its data is simulated:\n{log}"

@@ -1,4 +1,5 @@
-//! Readiness, routing and shutdown, as an orchestrator and a scraper see them.
+//! Readiness, routing, request limits and shutdown, as an orchestrator and a scraper
+//! see them.
 
 use std::time::Duration;
 
@@ -37,15 +38,13 @@ async fn ready_only_after_every_target_finished_a_first_cycle() {
         "ready before the stuck target's first cycle"
     );
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let ready = request(exporter.addr, "GET", "/-/ready", &[]).await;
-        if ready.status == 200 {
-            break;
+    wait_until("ready", Duration::from_secs(15), async || {
+        match request(exporter.addr, "GET", "/-/ready", &[]).await.status {
+            200 => Ok(()),
+            status => Err(format!("/-/ready answered {status}")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     let text = scrape(exporter.addr).await;
     assert!(
         text.contains(r#"cognito_exporter_target_up{aws_account_id="",aws_region="us-east-1"} 0"#),

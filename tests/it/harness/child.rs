@@ -1,0 +1,133 @@
+//! The real `cognito-exporter` binary run as a child process, with a clean environment,
+//! and its log read line by line as it is written.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cognito-exporter");
+
+/// How long the binary may take to log a line a test waits for, or to exit once told to:
+/// a start, a first poll cycle of a few pools, or a drain, on a loaded machine.
+const WITHIN: Duration = Duration::from_secs(20);
+
+/// The binary with `args`, an environment holding only `PATH`, so no variable of the
+/// machine running the tests (`AWS_*`, `RUST_LOG`, the flags' own) changes what it does.
+pub(crate) fn binary(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).env_clear().env("PATH", "/usr/bin:/bin");
+    command
+}
+
+/// A running exporter; killed if the test ends without stopping it.
+pub(crate) struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Running {
+    /// Spawns `command`, reading its stderr (the log) on a thread of its own.
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the exporter starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits for a log line containing `needle` and returns it.
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + WITHIN;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(e) => {
+                    let why = match e {
+                        RecvTimeoutError::Timeout => format!("none within {WITHIN:?}"),
+                        RecvTimeoutError::Disconnected => "the log ended".to_string(),
+                    };
+                    panic!(
+                        "no log line with {needle:?} ({why}); log so far:\n{}",
+                        self.log.join("\n")
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits for the JSON line (`--log.format json`) saying where the binary listens, and
+    /// returns the port.
+    pub(crate) fn listening_port(&mut self) -> u16 {
+        let line = self.wait_for("\"listening\"");
+        line.split("\"address\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|addr| addr.rsplit(':').next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no address:port in the listening line: {line}"))
+    }
+
+    /// Sends SIGTERM, waits for the exit, and returns the exit status and the whole log.
+    pub(crate) fn terminate(mut self) -> (ExitStatus, String) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + WITHIN;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not exit within {WITHIN:?} of SIGTERM; log so far:\n{}",
+                self.log.join("\n")
+            );
+            // std's `Child` has no wait with a timeout: look again shortly.
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // The reader thread ends at the end of the log, once the process is gone.
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.log.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("the log did not end after the exit"),
+            }
+        }
+        (status, std::mem::take(&mut self.log).join("\n"))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed test must not leave an exporter behind.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

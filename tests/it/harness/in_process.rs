@@ -1,0 +1,121 @@
+//! The simulator and the exporter in this process, each on a loopback port, with the
+//! exporter's real AWS SDK clients pointed at the simulator.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cognito_exporter::aws::ClientOptions;
+use cognito_exporter::config::{Config, PollConfig, TargetConfig};
+use cognito_exporter::http::ServerOptions;
+use cognito_sim::{self as sim, FaultRule, FaultSet, RunningSim, SimOptions};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The account the simulator's pools belong to unless a test says otherwise.
+pub(crate) const ACCOUNT: &str = "123456789012";
+/// The region of the default simulator and target.
+pub(crate) const REGION: &str = "eu-west-1";
+
+/// An exporter serving on `addr` until `shutdown`; `task` is its `run`.
+pub(crate) struct Exporter {
+    pub(crate) addr: SocketAddr,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) task: JoinHandle<Result<(), cognito_exporter::RunError>>,
+}
+
+/// Static keys: the simulator accepts any, and the SDK then never looks at the machine's
+/// own credentials.
+fn credentials() -> ClientOptions {
+    ClientOptions {
+        credentials: Some(aws_credential_types::Credentials::new(
+            "AKIDE2ETEST0000",
+            "e2e-secret",
+            None,
+            None,
+            "e2e",
+        )),
+    }
+}
+
+/// A simulator serving [`REGION`], with no pools yet.
+pub(crate) async fn simulator() -> RunningSim {
+    simulator_with(SimOptions {
+        regions: vec![REGION.into()],
+        ..SimOptions::default()
+    })
+    .await
+}
+
+pub(crate) async fn simulator_with(options: SimOptions) -> RunningSim {
+    sim::spawn(options).await.expect("simulator starts")
+}
+
+/// Faults made of `rules` alone, for `set_faults`.
+pub(crate) fn fault_set(rules: Vec<FaultRule>) -> FaultSet {
+    FaultSet {
+        rules,
+        ..FaultSet::default()
+    }
+}
+
+/// A target polling `sim` in its region.
+pub(crate) fn target(sim: &RunningSim) -> TargetConfig {
+    TargetConfig {
+        region: Some(REGION.into()),
+        endpoint_url: Some(sim.endpoint_url()),
+        ..TargetConfig::default()
+    }
+}
+
+/// A cycle every 300 ms, with a rate and a concurrency no test reaches by accident.
+pub(crate) fn fast_poll() -> PollConfig {
+    PollConfig {
+        interval: Duration::from_millis(300),
+        timeout: Duration::from_secs(5),
+        requests_per_second: 500.0,
+        concurrency: 4,
+        max_staleness: Duration::from_secs(60),
+    }
+}
+
+pub(crate) async fn start(targets: Vec<TargetConfig>, poll: PollConfig) -> Exporter {
+    start_with(targets, poll, ServerOptions::default()).await
+}
+
+/// Logs of the code under test, shown with a failing test's output.
+fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(cognito_exporter::logging::filter("debug"))
+        .with_test_writer()
+        .try_init();
+}
+
+/// Starts `run` on a fresh loopback port; the port listens before this returns.
+pub(crate) async fn start_with(
+    targets: Vec<TargetConfig>,
+    poll: PollConfig,
+    server: ServerOptions,
+) -> Exporter {
+    init_logs();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
+    let config = Config {
+        poll,
+        targets,
+        warnings: Vec::new(),
+    };
+    let task = tokio::spawn(cognito_exporter::run(
+        config,
+        listener,
+        server,
+        credentials(),
+        shutdown.clone(),
+    ));
+    Exporter {
+        addr,
+        shutdown,
+        task,
+    }
+}
