@@ -55,6 +55,7 @@ fi
 step "unit and end-to-end tests"
 cargo build --locked --bins
 cargo test --locked --workspace --all-targets
+cargo test --locked --workspace --doc
 
 step "cognito-sim against boto3"
 SIM_BIN="$bin/cognito-sim" python3 tests/sim_boto3.py

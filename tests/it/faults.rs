@@ -56,12 +56,25 @@ async fn every_injected_error_is_counted_once_under_its_code() {
         assert_eq!(stats.injected(code), 2, "{code} injected");
         assert_eq!(errors(&text, GET, code), 2.0, "{code} counted\n{text}");
     }
-    // Attempts, retries included, match what the simulator received.
-    let text = scrape_between_cycles(exporter.addr).await;
-    assert_eq!(
-        requests(&text, GET) as u64,
-        state.stats().operation(GET).requests
-    );
+    // Attempts, retries included, match what the simulator received. An attempt is
+    // counted as it leaves, before the simulator sees it, so during a cycle the two can
+    // differ by what is in flight: they are compared until they agree, which a lasting
+    // miscount never does.
+    let text = wait_until(
+        "the exporter's attempt count to match the simulator's",
+        Duration::from_secs(15),
+        async || {
+            let text = scrape(exporter.addr).await;
+            let counted = requests(&text, GET) as u64;
+            let received = state.stats().operation(GET).requests;
+            if counted == received {
+                Ok(text)
+            } else {
+                Err(format!("{counted} counted, {received} received"))
+            }
+        },
+    )
+    .await;
     assert!(!text.contains(r#"exception="other""#), "{text}");
 }
 

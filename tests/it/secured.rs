@@ -97,8 +97,13 @@ async fn tls_and_basic_auth_on_the_real_server_with_curl_and_no_secret_in_the_lo
         "{body}"
     );
 
-    let (status, _) = tokio::task::block_in_place(|| curl(port, &tls, "/metrics", &[]));
+    let (status, head) = tokio::task::block_in_place(|| curl(port, &tls, "/metrics", &["-i"]));
     assert_eq!(status, 401, "no credentials");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("www-authenticate: basic realm=\"cognito-exporter\""),
+        "the challenge names the exporter's realm:\n{head}"
+    );
     let (status, _) =
         tokio::task::block_in_place(|| curl(port, &tls, "/metrics", &["-u", "alice:wrong"]));
     assert_eq!(status, 401, "a wrong password");
@@ -153,4 +158,31 @@ fn a_bad_web_config_fails_the_check_with_exit_2_naming_the_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("basic_auth_users.bob"), "{err}");
     assert!(err.contains("web.yml"), "{err}");
+}
+
+#[test]
+fn the_example_web_config_passes_the_check_beside_its_certificates() {
+    let tls = TlsFiles::new();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/web-config.example.yml");
+    let text = std::fs::read_to_string(example).expect("the example exists");
+    // Beside the certificate files it names, as an operator would place it.
+    let web = tls.path("web.yml");
+    std::fs::write(&web, text).expect("write web.yml");
+    let out = binary(&[
+        "--config.check",
+        "--web.config.file",
+        web.to_str().expect("path"),
+    ])
+    .output()
+    .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{example} fails the check:\n{err}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("configuration OK"),
+        "{err}"
+    );
 }

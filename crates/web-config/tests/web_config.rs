@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use web_config::Reload;
 
-use support::{Ca, PASSWORD, Setup, get, serial_and_sans, server_info};
+use support::{Ca, PASSWORD, Setup, get, serial_and_sans};
 
 fn users_yaml() -> String {
     let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
@@ -225,21 +225,4 @@ async fn curl_with_cacert_and_basic_auth() {
         denied.contains("www-authenticate: Basic realm=\"demo-exporter\""),
         "{denied}"
     );
-}
-
-#[test]
-fn the_example_file_loads() {
-    let setup = Setup::new();
-    let example_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/web-config.example.yml"
-    );
-    let example = std::fs::read_to_string(example_path).expect("example exists");
-    // Next to the certificate files it names.
-    setup.write("web.yml", &example);
-    let config = web_config::load(&setup.path("web.yml"), &server_info())
-        .unwrap_or_else(|e| panic!("{example_path} does not load:\n{e}"));
-    assert!(config.tls.is_some());
-    assert_eq!(config.headers.len(), 3);
-    assert_eq!(config.basic_auth_users["prometheus"].cost(), 10);
 }
