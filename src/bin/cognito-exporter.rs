@@ -72,6 +72,9 @@ struct Args {
     /// poll.max_staleness: how long a failing pool keeps its last known configuration.
     #[arg(long = "poll.max-staleness", value_name = "DURATION")]
     poll_max_staleness: Option<String>,
+    /// poll.cycle_timeout: the longest one cycle of a target may run.
+    #[arg(long = "poll.cycle-timeout", value_name = "DURATION")]
+    poll_cycle_timeout: Option<String>,
 }
 
 /// Exit code for a bad configuration, as the Prometheus tools use it.
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         requests_per_second: args.poll_requests_per_second,
         concurrency: args.poll_concurrency,
         max_staleness: args.poll_max_staleness.clone(),
+        cycle_timeout: args.poll_cycle_timeout.clone(),
     };
     let mut problems = Vec::new();
     let config = match config::load(args.config_file.as_deref(), &flags) {

@@ -86,6 +86,7 @@ impl Checker {
                 "requests_per_second",
                 "concurrency",
                 "max_staleness",
+                "cycle_timeout",
             ],
         ) else {
             return poll;
@@ -102,6 +103,7 @@ impl Checker {
             }
         }
         poll.max_staleness = poll.interval * 3;
+        poll.cycle_timeout = poll.interval * 3;
         if let Some(v) = dict.get("timeout")
             && let Some(d) = self.walk.duration("poll.timeout", v)
         {
@@ -111,6 +113,11 @@ impl Checker {
             && let Some(d) = self.walk.duration("poll.max_staleness", v)
         {
             poll.max_staleness = d;
+        }
+        if let Some(v) = dict.get("cycle_timeout")
+            && let Some(d) = self.walk.duration("poll.cycle_timeout", v)
+        {
+            poll.cycle_timeout = d;
         }
         if let Some(v) = dict.get("requests_per_second")
             && let Some(n) = self.walk.number(

@@ -39,6 +39,10 @@ pub struct PollConfig {
     pub concurrency: usize,
     /// How long a pool whose polls fail keeps serving its last known configuration.
     pub max_staleness: Duration,
+    /// The longest one cycle of a target may run; a cycle still running then ends as
+    /// failed, so that no answer (a pagination token that never ends, a stall) can hold
+    /// a target forever.
+    pub cycle_timeout: Duration,
 }
 
 impl Default for PollConfig {
@@ -49,6 +53,7 @@ impl Default for PollConfig {
             requests_per_second: 5.0,
             concurrency: 4,
             max_staleness: Duration::from_secs(900),
+            cycle_timeout: Duration::from_secs(900),
         }
     }
 }
@@ -96,6 +101,7 @@ pub struct FlagOverrides {
     pub requests_per_second: Option<f64>,
     pub concurrency: Option<u64>,
     pub max_staleness: Option<String>,
+    pub cycle_timeout: Option<String>,
 }
 
 /// Builds the layered figment. `file` is read here so that a missing or unreadable file
@@ -112,7 +118,7 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, Co
     }
     figment = figment.merge(Env::prefixed("COGNITO_EXPORTER_").split("__"));
     let f = flags;
-    let keys: [(&str, Option<Value>); 5] = [
+    let keys: [(&str, Option<Value>); 6] = [
         ("poll.interval", f.interval.clone().map(Value::from)),
         ("poll.timeout", f.timeout.clone().map(Value::from)),
         (
@@ -123,6 +129,10 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, Co
         (
             "poll.max_staleness",
             f.max_staleness.clone().map(Value::from),
+        ),
+        (
+            "poll.cycle_timeout",
+            f.cycle_timeout.clone().map(Value::from),
         ),
     ];
     for (key, value) in keys {

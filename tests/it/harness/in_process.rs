@@ -76,6 +76,7 @@ pub(crate) fn fast_poll() -> PollConfig {
         requests_per_second: 500.0,
         concurrency: 4,
         max_staleness: Duration::from_secs(60),
+        cycle_timeout: Duration::from_secs(60),
     }
 }
 
