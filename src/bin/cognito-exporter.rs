@@ -148,6 +148,9 @@ fn main() -> ExitCode {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    for warning in security.iter().flat_map(|s| s.config().warnings.clone()) {
+        tracing::warn!("{warning}");
+    }
     let server = ServerOptions {
         telemetry_path: args.telemetry_path.clone(),
         max_requests: args.max_requests,

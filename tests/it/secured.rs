@@ -141,6 +141,45 @@ async fn tls_and_basic_auth_on_the_real_server_with_curl_and_no_secret_in_the_lo
             "{secret} leaked into the log:\n{log}"
         );
     }
+    assert!(
+        !log.contains("different costs"),
+        "one user, one cost: no warning:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_hashed_at_different_costs_are_warned_about_once_at_start() {
+    let sim = sim::spawn(SimOptions {
+        regions: vec!["eu-west-1".into()],
+        pools_per_region: 1,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("simulator");
+    let tls = TlsFiles::new();
+    let (cheap, dear) = (
+        bcrypt::hash(PASSWORD, 4).expect("bcrypt"),
+        bcrypt::hash(PASSWORD, 5).expect("bcrypt"),
+    );
+    let web = tls.web_config(&format!(
+        "basic_auth_users:\n  alice: {cheap}\n  bob: {dear}\n"
+    ));
+    let args = ["--web.config.file", web.to_str().expect("path")];
+    let (exporter, _port) = tokio::task::block_in_place(|| start(&args, &sim.endpoint_url(), &tls));
+    let (_, log) = tokio::task::block_in_place(|| exporter.terminate());
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("different costs"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(warnings[0].contains("\"level\":\"WARN\""), "{log}");
+    assert!(warnings[0].contains("cost 4: alice; cost 5: bob"), "{log}");
+    for hash in [&cheap, &dear] {
+        assert!(
+            !log.contains(&hash[7..]),
+            "a hash leaked into the log:\n{log}"
+        );
+    }
 }
 
 #[test]

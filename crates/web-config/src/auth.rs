@@ -8,80 +8,26 @@
 //!
 //! Everything that misses the cache pays one bcrypt: a wrong password, and an unknown
 //! user too (against the costliest configured hash), so response time does not reveal
-//! which users exist. bcrypt runs on the blocking pool, one at a time (as the toolkit
-//! serialises it), so a flood of bad credentials queues instead of taking every core;
-//! cached users never wait behind it.
+//! which users exist, as long as every user's hash has the same cost (the loader warns
+//! when they differ: a cheaper hash answers a wrong password sooner). bcrypt waits for
+//! its turn in gate.rs, which bounds how many run and how long a request waits before it
+//! is answered 429; cached users never wait there.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
 use ring::hmac;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
 
 use super::config::BcryptHash;
-
-/// Why a request was refused. Answer it with [`AuthRejection::STATUS`] (401) and
-/// [`AuthRejection::headers`], or let [`AuthRejection::into_response`] do both.
-/// `Display` is safe to log: it never contains a password.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{failure}")]
-pub struct AuthRejection {
-    failure: AuthFailure,
-    /// `Basic realm="…"`, the realm being the server's choice (see `ServerInfo`).
-    challenge: HeaderValue,
-}
-
-/// What was wrong with the credentials of a refused request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthFailure {
-    /// No `Authorization` header.
-    #[error("no credentials")]
-    Missing,
-    /// An `Authorization` header that is not well-formed `Basic` credentials.
-    #[error("malformed Authorization header (Basic credentials expected)")]
-    Malformed,
-    /// An unknown user, or a wrong password.
-    #[error("wrong user name or password (user {user:?})")]
-    WrongCredentials {
-        /// The user name the client sent (not necessarily a configured one).
-        user: String,
-    },
-}
-
-impl AuthRejection {
-    /// The status to answer with.
-    pub const STATUS: StatusCode = StatusCode::UNAUTHORIZED;
-
-    pub(crate) fn new(failure: AuthFailure, challenge: HeaderValue) -> Self {
-        Self { failure, challenge }
-    }
-
-    /// What was wrong with the credentials.
-    pub fn failure(&self) -> &AuthFailure {
-        &self.failure
-    }
-
-    /// The headers of the 401 answer: `WWW-Authenticate: Basic realm="<realm>"`, which
-    /// makes browsers and curl's `--anyauth` offer credentials.
-    pub fn headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(WWW_AUTHENTICATE, self.challenge.clone());
-        headers
-    }
-
-    /// Turns `response` (its body says what the client sees) into the 401 answer:
-    /// sets the status and adds the `WWW-Authenticate` challenge.
-    pub fn into_response<B>(self, mut response: http::Response<B>) -> http::Response<B> {
-        *response.status_mut() = Self::STATUS;
-        response.headers_mut().extend(self.headers());
-        response
-    }
-}
+use super::gate::{self, Gate};
+use super::rejection::AuthFailure;
 
 /// The configured users and the cache of verified passwords.
 pub(crate) struct BasicAuth {
@@ -91,7 +37,7 @@ pub(crate) struct BasicAuth {
     /// User → HMAC of the password that last verified for that user.
     verified: Mutex<HashMap<String, hmac::Tag>>,
     mac_key: hmac::Key,
-    bcrypt_gate: Arc<Semaphore>,
+    gate: Gate,
     /// bcrypt verifications run: tells a test whether the cache answered.
     bcrypt_runs: AtomicU64,
 }
@@ -108,7 +54,7 @@ impl BasicAuth {
             decoy,
             verified: Mutex::new(HashMap::new()),
             mac_key,
-            bcrypt_gate: Arc::new(Semaphore::new(1)),
+            gate: Gate::new(),
             bcrypt_runs: AtomicU64::new(0),
         })
     }
@@ -119,9 +65,21 @@ impl BasicAuth {
         if self.cached(&user, &mac) {
             return Ok(());
         }
+        let deadline = Instant::now() + gate::WAIT;
+        let Some(_lane) = self.gate.lane(&user, deadline).await else {
+            return Err(AuthFailure::Busy);
+        };
+        // The request ahead in this lane may have just verified the same password (two
+        // scrapers with one user, after a start or a reload).
+        if self.cached(&user, &mac) {
+            return Ok(());
+        }
+        let Some(slot) = self.gate.slot(deadline).await else {
+            return Err(AuthFailure::Busy);
+        };
         let known = self.users.get(&user);
         let hash = known.map_or(self.decoy.clone(), |h| h.as_str().to_owned());
-        let matches = self.bcrypt(password, hash).await;
+        let matches = self.bcrypt(password, hash, slot).await;
         if matches && known.is_some() {
             self.lock_cache().insert(user, mac);
             Ok(())
@@ -152,13 +110,13 @@ impl BasicAuth {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn bcrypt(&self, password: Vec<u8>, hash: String) -> bool {
+    /// Runs bcrypt on the blocking pool, off the async workers, holding `slot`.
+    async fn bcrypt(&self, password: Vec<u8>, hash: String, slot: OwnedSemaphorePermit) -> bool {
         self.bcrypt_runs.fetch_add(1, Ordering::Relaxed);
-        // Owned permit, moved into the blocking task: a client that hangs up does not
-        // release the gate while its bcrypt is still running.
-        let permit = self.bcrypt_gate.clone().acquire_owned().await;
+        // The slot moves into the blocking task: a client that hangs up does not free it
+        // while its bcrypt is still running.
         let verify = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _slot = slot;
             bcrypt::verify(&password, &hash).unwrap_or(false)
         });
         match verify.await {
@@ -211,10 +169,17 @@ mod tests {
     use super::*;
 
     fn auth(users: &[(&str, &str)]) -> BasicAuth {
+        auth_at_costs(&users.iter().map(|(u, p)| (*u, *p, 4)).collect::<Vec<_>>())
+    }
+
+    fn auth_at_costs(users: &[(&str, &str, u32)]) -> BasicAuth {
         let users = users
             .iter()
-            .map(|(u, p)| {
-                let hash = bcrypt::hash(p, 4).expect("hash").parse().expect("valid");
+            .map(|(u, p, cost)| {
+                let hash = bcrypt::hash(p, *cost)
+                    .expect("hash")
+                    .parse()
+                    .expect("valid");
                 ((*u).to_owned(), hash)
             })
             .collect();
@@ -307,29 +272,52 @@ mod tests {
     }
 
     #[test]
-    fn rejection_headers_carry_the_challenge_and_display_hides_passwords() {
-        let rejection = AuthRejection::new(
-            AuthFailure::WrongCredentials { user: "bob".into() },
-            HeaderValue::from_static("Basic realm=\"my-exporter\""),
-        );
-        assert_eq!(AuthRejection::STATUS, StatusCode::UNAUTHORIZED);
+    fn unknown_users_are_checked_against_the_costliest_hash() {
+        let auth = auth_at_costs(&[("alice", "pw", 5), ("bob", "pw", 4), ("carol", "pw", 4)]);
+        let decoy: BcryptHash = auth.decoy.parse().expect("a configured hash");
+        assert_eq!(decoy.cost(), 5);
+    }
+
+    #[tokio::test]
+    async fn two_logins_of_one_user_at_once_pay_one_bcrypt() {
+        let auth = auth(&[("alice", "pw")]);
+        let good = basic("alice", "pw");
+        // The second waits in alice's lane, then finds the first one's verdict cached.
+        let (first, second) = tokio::join!(auth.check(&good), auth.check(&good));
+        assert_eq!((first, second), (Ok(()), Ok(())));
+        assert_eq!(auth.bcrypt_runs(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_turn_within_the_wait_is_busy_and_cached_users_never_wait() {
+        let auth = auth(&[("alice", "pw")]);
+        assert_eq!(auth.check(&basic("alice", "pw")).await, Ok(()));
+        let runs = auth.bcrypt_runs();
+        // Another request holds the only bcrypt slot for longer than anyone waits.
+        let _slot = auth
+            .gate
+            .slot(Instant::now() + gate::WAIT)
+            .await
+            .expect("a free slot");
+        let started = Instant::now();
+        for user in ["alice", "mallory"] {
+            assert_eq!(
+                auth.check(&basic(user, "wrong")).await,
+                Err(AuthFailure::Busy),
+                "{user}"
+            );
+        }
         assert_eq!(
-            rejection.headers()[WWW_AUTHENTICATE],
-            "Basic realm=\"my-exporter\""
+            started.elapsed(),
+            gate::WAIT * 2,
+            "each waited its full turn"
         );
+        assert_eq!(auth.check(&basic("alice", "pw")).await, Ok(()));
         assert_eq!(
-            rejection.to_string(),
-            "wrong user name or password (user \"bob\")"
+            started.elapsed(),
+            gate::WAIT * 2,
+            "the cache answered at once"
         );
-        assert!(matches!(
-            rejection.failure(),
-            AuthFailure::WrongCredentials { .. }
-        ));
-        let response = rejection.into_response(http::Response::new(()));
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            response.headers()[WWW_AUTHENTICATE],
-            "Basic realm=\"my-exporter\""
-        );
+        assert_eq!(auth.bcrypt_runs(), runs);
     }
 }

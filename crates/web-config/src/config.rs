@@ -30,6 +30,10 @@ pub struct WebConfig {
     pub headers: HeaderMap,
     /// `basic_auth_users`: user name → bcrypt hash. Empty means no authentication.
     pub basic_auth_users: BTreeMap<String, BcryptHash>,
+    /// What loads but weakens something (users' hashes of different costs), one
+    /// message each, naming the file: for the serving program to log once at start (the
+    /// reloader logs those of a reloaded file). No message contains a secret.
+    pub warnings: Vec<String>,
     /// What was read, to tell on reload whether anything changed.
     pub(crate) sources: Sources,
     /// What the server decided; a reload loads with it again.

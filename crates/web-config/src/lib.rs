@@ -38,8 +38,9 @@
 //! Module map: parse.rs and parse_tls.rs walk the YAML (with `config_walk`) into a
 //! [`WebConfig`] (config.rs), using names.rs for Go names, pem.rs and files.rs for the
 //! referenced files, headers.rs for the header allowlist and tls.rs/verifier.rs for the
-//! rustls config. security.rs serves it and reloads it; auth.rs checks passwords;
-//! server.rs holds the server's own choices.
+//! rustls config. security.rs serves it and reloads it; auth.rs checks passwords, gate.rs
+//! bounds the bcrypt behind it (one at a time, a short wait, then 429) and rejection.rs
+//! says what a refused request is answered; server.rs holds the server's own choices.
 
 use std::path::Path;
 
@@ -48,11 +49,13 @@ use config_walk::Walk;
 mod auth;
 mod config;
 mod files;
+mod gate;
 mod headers;
 mod names;
 mod parse;
 mod parse_tls;
 mod pem;
+mod rejection;
 mod security;
 mod server;
 mod tls;
@@ -61,11 +64,11 @@ mod verifier;
 #[cfg(test)]
 mod tests;
 
-pub use auth::{AuthFailure, AuthRejection};
 pub use config::{BcryptHash, PemSource, TlsSettings, WebConfig};
 pub use config_walk::Problem;
 pub use names::{ClientAuth, TlsVersion};
 pub use parse::load;
+pub use rejection::{AuthFailure, AuthRejection};
 pub use security::{Reload, WebSecurity};
 pub use server::ServerInfo;
 

@@ -88,12 +88,17 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
     if !walk.is_empty() {
         return Err(problems_in(path, walk));
     }
+    let warnings = cost_warning(&basic_auth_users)
+        .map(|warning| format!("{}: basic_auth_users: {warning}", path.display()))
+        .into_iter()
+        .collect();
     Ok(WebConfig {
         path: path.to_path_buf(),
         tls,
         http2,
         headers,
         basic_auth_users,
+        warnings,
         sources: reader.finish(),
         server: server.clone(),
     })
@@ -203,6 +208,32 @@ fn users(value: &Value, path: &str, walk: &mut Walk) -> BTreeMap<String, BcryptH
         }
     }
     users
+}
+
+/// Why hashes of different costs are worth a warning, naming each cost with its users
+/// (never a hash); `None` when every hash has the same cost.
+///
+/// A wrong password costs one bcrypt at the cost of the user's hash, and an unknown user
+/// one at the highest configured cost, so with mixed costs the time a refusal takes
+/// tells the users of cheaper hashes from the others and from names that do not exist.
+fn cost_warning(users: &BTreeMap<String, BcryptHash>) -> Option<String> {
+    let mut by_cost: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+    for (user, hash) in users {
+        by_cost.entry(hash.cost()).or_default().push(user);
+    }
+    if by_cost.len() < 2 {
+        return None;
+    }
+    let groups: Vec<String> = by_cost
+        .iter()
+        .map(|(cost, users)| format!("cost {cost}: {}", users.join(", ")))
+        .collect();
+    Some(format!(
+        "the bcrypt hashes have different costs ({}): a wrong password is refused sooner \
+         for a cheaper hash, so response times tell those users from the others and from \
+         unknown user names; hash every password with the same cost",
+        groups.join("; ")
+    ))
 }
 
 #[cfg(test)]

@@ -20,9 +20,10 @@ use tokio::time::MissedTickBehavior;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{AuthRejection, BasicAuth};
+use super::auth::BasicAuth;
 use super::config::WebConfig;
 use super::parse::load;
+use super::rejection::AuthRejection;
 use super::server::ServerInfo;
 use super::{WebConfigErrors, problems_in};
 
@@ -164,8 +165,8 @@ impl WebSecurity {
     }
 
     /// Polls for changes every `every` (at least 10 ms) until `shutdown` is cancelled.
-    /// Logs each applied reload at info, and each new reload error at warn (errors never
-    /// contain secrets).
+    /// Logs each applied reload at info with its [`WebConfig::warnings`] at warn, and
+    /// each new reload error at warn (neither contains secrets).
     pub fn spawn_reloader(&self, every: Duration, shutdown: CancellationToken) -> JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
@@ -184,6 +185,9 @@ impl WebSecurity {
                     Ok(Ok(Reload::Applied)) => {
                         last_error = None;
                         tracing::info!(file = %this.shared.path.display(), "web configuration reloaded");
+                        for warning in &this.config().warnings {
+                            tracing::warn!("{warning}");
+                        }
                     }
                     Ok(Err(errors)) => {
                         let text = errors.to_string();

@@ -375,6 +375,41 @@ async fn the_reloader_picks_up_a_change_within_one_period() {
     reloader.await.expect("reloader ends on shutdown");
 }
 
+#[test]
+fn hashes_of_different_costs_load_with_a_warning_naming_costs_not_hashes() {
+    let pki = Pki::new();
+    let hash = |cost| bcrypt::hash("pw", cost).expect("hash");
+    let (alice, bob, carol) = (hash(4), hash(4), hash(5));
+    let users = |carol: &str| {
+        format!("basic_auth_users:\n  alice: '{alice}'\n  bob: '{bob}'\n  carol: '{carol}'\n")
+    };
+    let path = pki.config(&users(&hash(4)));
+    let security = WebSecurity::from_file(&path, &server()).expect("valid");
+    assert_eq!(
+        security.config().warnings,
+        Vec::<String>::new(),
+        "equal costs"
+    );
+
+    pki.config(&users(&carol));
+    assert_eq!(security.reload().expect("applied"), Reload::Applied);
+    let warnings = &security.config().warnings;
+    assert_eq!(
+        warnings,
+        &[format!(
+            "{}: basic_auth_users: the bcrypt hashes have different costs (cost 4: alice, bob; \
+             cost 5: carol): a wrong password is refused sooner for a cheaper hash, so response \
+             times tell those users from the others and from unknown user names; hash every \
+             password with the same cost",
+            path.display()
+        )]
+    );
+    for hash in [&alice, &bob, &carol] {
+        // Past `$2b$04$`: the salt and the digest.
+        assert!(!warnings[0].contains(&hash[7..]), "{warnings:?}");
+    }
+}
+
 #[tokio::test]
 async fn authorize_is_open_without_users() {
     let pki = Pki::new();

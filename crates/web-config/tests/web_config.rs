@@ -6,6 +6,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "web_config/basic_auth.rs"]
+mod basic_auth;
+
 use std::path::Path;
 
 use rcgen::ExtendedKeyUsagePurpose;
@@ -167,7 +170,7 @@ async fn rotated_certificates_are_served_without_restart() {
         .await
         .expect("request");
     assert_eq!(
-        serial_and_sans(&first.peer_cert),
+        serial_and_sans(first.peer_cert.as_ref().expect("TLS")),
         (1, vec!["localhost".to_owned()])
     );
 
@@ -177,7 +180,7 @@ async fn rotated_certificates_are_served_without_restart() {
 
     let second = get(server.addr, client, None).await.expect("request");
     assert_eq!(
-        serial_and_sans(&second.peer_cert),
+        serial_and_sans(second.peer_cert.as_ref().expect("TLS")),
         (
             2,
             vec!["localhost".to_owned(), "rotated.example".to_owned()]

@@ -1,5 +1,5 @@
 //! The harness of `tests/web_config.rs`: certificates made with rcgen, a stand-in for a
-//! server built on the `web_config` API, and an HTTPS client.
+//! server built on the `web_config` API, and an HTTPS (or plain HTTP) client.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -19,7 +19,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
@@ -161,6 +161,15 @@ impl Setup {
         let server = Server::start(security.clone()).await;
         (security, server)
     }
+
+    /// Serves `web.yml` holding only `yaml`: plain HTTP unless it has a TLS section.
+    pub(crate) async fn serve_plain(&self, yaml: &str) -> (WebSecurity, Server) {
+        self.write("web.yml", yaml);
+        let security = WebSecurity::from_file(&self.path("web.yml"), &server_info())
+            .expect("valid web config");
+        let server = Server::start(security.clone()).await;
+        (security, server)
+    }
 }
 
 /// The test's stand-in for an exporter's HTTP server.
@@ -240,7 +249,8 @@ async fn respond(security: &WebSecurity, req: &Request<Incoming>) -> Response<Fu
 pub(crate) struct Reply {
     pub(crate) head: String,
     pub(crate) body: String,
-    pub(crate) peer_cert: CertificateDer<'static>,
+    /// The server's certificate; `None` over plain HTTP.
+    pub(crate) peer_cert: Option<CertificateDer<'static>>,
 }
 
 impl Reply {
@@ -274,6 +284,34 @@ pub(crate) async fn get(
         .peer_certificates()
         .expect("server sent a certificate")[0]
         .clone();
+    let (head, body) = exchange(&mut tls, user).await?;
+    Ok(Reply {
+        head,
+        body,
+        peer_cert: Some(peer_cert),
+    })
+}
+
+/// One plain HTTP GET; `Err` carries the I/O failure.
+pub(crate) async fn get_plain(
+    addr: SocketAddr,
+    user: Option<(&str, &str)>,
+) -> Result<Reply, String> {
+    let mut tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let (head, body) = exchange(&mut tcp, user).await?;
+    Ok(Reply {
+        head,
+        body,
+        peer_cert: None,
+    })
+}
+
+/// Sends `GET /metrics` (with basic credentials for `user`) and reads the whole answer:
+/// its head and its body.
+async fn exchange(
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    user: Option<(&str, &str)>,
+) -> Result<(String, String), String> {
     let auth = user.map_or(String::new(), |(u, p)| {
         use base64::Engine as _;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
@@ -281,11 +319,12 @@ pub(crate) async fn get(
     });
     let request =
         format!("GET /metrics HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n");
-    tls.write_all(request.as_bytes())
+    stream
+        .write_all(request.as_bytes())
         .await
         .map_err(|e| format!("write: {e}"))?;
     let mut raw = Vec::new();
-    if let Err(e) = tls.read_to_end(&mut raw).await
+    if let Err(e) = stream.read_to_end(&mut raw).await
         && raw.is_empty()
     {
         return Err(format!("read: {e}"));
@@ -294,11 +333,7 @@ pub(crate) async fn get(
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| format!("no HTTP response: {text:?}"))?;
-    Ok(Reply {
-        head: head.to_owned(),
-        body: body.to_owned(),
-        peer_cert,
-    })
+    Ok((head.to_owned(), body.to_owned()))
 }
 
 pub(crate) fn serial_and_sans(cert: &CertificateDer<'_>) -> (u64, Vec<String>) {
