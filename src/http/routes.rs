@@ -97,7 +97,13 @@ async fn route(app: &App, req: &Request<Incoming>) -> Response<Body> {
     if let Some(security) = &app.options.security
         && let Err(rejection) = security.authorize(req.headers()).await
     {
-        return rejection.into_response(text(StatusCode::UNAUTHORIZED, "401 unauthorized\n"));
+        let status = rejection.status();
+        let body = if status == StatusCode::TOO_MANY_REQUESTS {
+            "429 too many logins at once; retry\n"
+        } else {
+            "401 unauthorized\n"
+        };
+        return rejection.into_response(text(status, body));
     }
     if path == "/" {
         let mut r = Response::new(Body::one(app.landing.clone()));
