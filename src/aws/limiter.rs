@@ -21,6 +21,11 @@ use tokio::time::Instant;
 const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 /// How far throttling may slow the rate: to a sixteenth of the configured one.
 const MAX_SLOWDOWN: f64 = 16.0;
+/// The widest spacing a rate sets, before any slowdown: one attempt an hour. Validation
+/// keeps rates far above that (at least 0.01 per second); this bound is what keeps the
+/// arithmetic of any rate at all (zero, negative, NaN, 1e-300) from overflowing a
+/// `Duration` or an `Instant`.
+const WIDEST: Duration = Duration::from_secs(3600);
 /// Each throttled attempt stretches the spacing by this factor...
 const BACKOFF: f64 = 1.25;
 /// ...and each successful one shrinks it back by this one: about 9 successes undo a
@@ -53,7 +58,13 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     pub(crate) fn new(requests_per_second: f64) -> Self {
-        let base = Duration::from_secs_f64(1.0 / requests_per_second);
+        // A rate of zero or below, or not a number, gets the widest spacing rather than
+        // none at all; an infinite one, none.
+        let base = if requests_per_second > 0.0 {
+            scaled(Duration::from_secs(1), 1.0 / requests_per_second).min(WIDEST)
+        } else {
+            WIDEST
+        };
         Self {
             base,
             pace: Mutex::new(Pace {
@@ -101,7 +112,10 @@ impl Limiter {
         let started = Instant::now();
         {
             let mut pace = self.lock();
-            pace.next = if fine { slot } else { started } + pace.period;
+            let from = if fine { slot } else { started };
+            // Unreachable with a period of at most 16 hours; without a later slot to give,
+            // the attempt after this one may start at once.
+            pace.next = from.checked_add(pace.period).unwrap_or(from);
         }
         if started > asked
             && let Some(counter) = self.wait.get()
@@ -114,15 +128,15 @@ impl Limiter {
     /// An attempt was throttled: space the following ones further apart.
     pub(crate) fn throttled(&self) {
         let mut pace = self.lock();
-        let slowest = self.base.mul_f64(MAX_SLOWDOWN);
-        pace.period = pace.period.mul_f64(BACKOFF).min(slowest);
+        let slowest = scaled(self.base, MAX_SLOWDOWN);
+        pace.period = scaled(pace.period, BACKOFF).min(slowest);
     }
 
     /// An attempt succeeded: move back toward the configured rate.
     pub(crate) fn succeeded(&self) {
         let mut pace = self.lock();
         if pace.period > self.base {
-            pace.period = pace.period.mul_f64(RECOVERY).max(self.base);
+            pace.period = scaled(pace.period, RECOVERY).max(self.base);
         }
     }
 
@@ -134,6 +148,18 @@ impl Limiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `d` times `factor`, as `Duration::mul_f64` computes it, but saturating instead of
+/// panicking: at `Duration::MAX` above its range or for an infinite product, at zero below
+/// it or for one that is not a number.
+fn scaled(d: Duration, factor: f64) -> Duration {
+    let secs = d.as_secs_f64() * factor;
+    if secs.is_nan() || secs <= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
 }
 
@@ -266,5 +292,129 @@ mod tests {
             limiter.succeeded();
         }
         assert_eq!(limiter.period(), Duration::from_millis(100));
+    }
+
+    /// The widest a period can grow: the widest spacing, slowed down as far as it goes.
+    fn widest_period() -> Duration {
+        WIDEST.mul_f64(MAX_SLOWDOWN)
+    }
+
+    /// Rates validation refuses, and those at its ends: none may panic here (1e-300 did
+    /// in `Duration::from_secs_f64`, 1e-19 when adding its spacing to an `Instant`).
+    #[tokio::test(start_paused = true)]
+    async fn any_rate_gives_a_bounded_spacing_without_panicking() {
+        for rate in [
+            1e-300,
+            1e-19,
+            5e-324,
+            0.0,
+            -0.0,
+            -1.0,
+            f64::NAN,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::MAX,
+            0.01,
+            10_000.0,
+        ] {
+            let limiter = Limiter::new(rate);
+            let first = limiter.until_ready().await;
+            let second = limiter.until_ready().await;
+            assert!(second - first <= WIDEST, "{rate}: {:?}", second - first);
+            for _ in 0..100 {
+                limiter.throttled();
+            }
+            assert!(limiter.period() <= widest_period(), "{rate}");
+            limiter.until_ready().await;
+            for _ in 0..1000 {
+                limiter.succeeded();
+            }
+            assert_eq!(limiter.period(), limiter.base, "{rate}");
+        }
+        assert_eq!(Limiter::new(1e-300).base, WIDEST);
+        assert_eq!(Limiter::new(f64::NAN).base, WIDEST);
+        assert_eq!(Limiter::new(f64::INFINITY).base, Duration::ZERO);
+        assert_eq!(Limiter::new(0.01).base, Duration::from_secs(100));
+    }
+
+    #[test]
+    fn scaling_saturates_where_mul_f64_panics() {
+        let second = Duration::from_secs(1);
+        assert_eq!(scaled(second, 1.25), second.mul_f64(1.25));
+        assert_eq!(scaled(Duration::MAX, 2.0), Duration::MAX);
+        assert_eq!(scaled(second, f64::INFINITY), Duration::MAX);
+        assert_eq!(scaled(second, f64::NAN), Duration::ZERO);
+        assert_eq!(scaled(second, -1.0), Duration::ZERO);
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        #[derive(Clone, Debug)]
+        enum Step {
+            Throttled,
+            Succeeded,
+            Attempt,
+        }
+
+        fn rate() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                any::<f64>(),
+                0.01..=10_000.0f64,
+                (-320..=320i32).prop_map(|e| 10f64.powi(e)),
+            ]
+        }
+
+        fn steps() -> impl Strategy<Value = Vec<Step>> {
+            proptest::collection::vec(
+                prop_oneof![
+                    3 => Just(Step::Throttled),
+                    3 => Just(Step::Succeeded),
+                    1 => Just(Step::Attempt),
+                ],
+                0..200,
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 64,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            /// Whatever the rate and the run of throttles and successes, no arithmetic
+            /// panics, the spacing stays between the configured one and its slowest, and
+            /// each attempt starts no later than one spacing after the previous one.
+            #[test]
+            fn no_rate_and_no_sequence_panics(rate in rate(), steps in steps()) {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .start_paused(true)
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async {
+                    let limiter = Limiter::new(rate);
+                    // The previous attempt's start, and the spacing set then.
+                    let mut last = (limiter.until_ready().await, limiter.period());
+                    for step in steps {
+                        match step {
+                            Step::Throttled => limiter.throttled(),
+                            Step::Succeeded => limiter.succeeded(),
+                            Step::Attempt => {
+                                let started = limiter.until_ready().await;
+                                prop_assert!(started - last.0 <= last.1 + TIMER_RESOLUTION);
+                                last = (started, limiter.period());
+                            }
+                        }
+                        let period = limiter.period();
+                        prop_assert!(limiter.base <= period && period <= widest_period());
+                    }
+                    Ok(())
+                })?;
+            }
+        }
     }
 }

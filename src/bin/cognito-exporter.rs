@@ -57,22 +57,23 @@ struct Args {
     /// Poll a built-in Cognito simulator with seeded pools instead of AWS.
     #[arg(long)]
     demo: bool,
-    /// poll.interval: time between the starts of two cycles (e.g. 30s, 5m).
+    /// poll.interval: time between the starts of two cycles (e.g. 30s, 5m), 1s to 24h.
     #[arg(long = "poll.interval", value_name = "DURATION")]
     poll_interval: Option<String>,
-    /// poll.timeout: limit on one AWS operation, retries included.
+    /// poll.timeout: limit on one AWS operation, retries included, 1s to 1h.
     #[arg(long = "poll.timeout", value_name = "DURATION")]
     poll_timeout: Option<String>,
-    /// poll.requests_per_second: API calls started per second per target.
+    /// poll.requests_per_second: API calls started per second per target, 0.01 to 10000.
     #[arg(long = "poll.requests-per-second", value_name = "RATE")]
     poll_requests_per_second: Option<f64>,
-    /// poll.concurrency: API calls in flight per target.
+    /// poll.concurrency: API calls in flight per target, 1 to 256.
     #[arg(long = "poll.concurrency", value_name = "N")]
     poll_concurrency: Option<u64>,
-    /// poll.max_staleness: how long a failing pool keeps its last known configuration.
+    /// poll.max_staleness: how long a failing pool keeps its last known configuration,
+    /// 1s to 30d.
     #[arg(long = "poll.max-staleness", value_name = "DURATION")]
     poll_max_staleness: Option<String>,
-    /// poll.cycle_timeout: the longest one cycle of a target may run.
+    /// poll.cycle_timeout: the longest one cycle of a target may run, 1s to 30d.
     #[arg(long = "poll.cycle-timeout", value_name = "DURATION")]
     poll_cycle_timeout: Option<String>,
 }
@@ -142,6 +143,10 @@ fn main() -> ExitCode {
         return ExitCode::from(CONFIG_ERROR);
     };
     if args.config_check {
+        // What a start would log as warnings; the configuration is still valid.
+        for warning in &config.warnings {
+            eprintln!("cognito-exporter: warning: {warning}");
+        }
         println!("configuration OK: {} target(s)", config.targets.len());
         return ExitCode::SUCCESS;
     }

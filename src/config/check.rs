@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::value::Value;
 use regex::Regex;
 
+use super::bounds::{self, Bounds};
 use super::{Config, ConfigErrors, PollConfig, TargetConfig};
 
 static REGION: LazyLock<Regex> =
@@ -48,13 +49,16 @@ pub(super) fn config(figment: &Figment, root: &Value) -> Result<Config, ConfigEr
         Some(v) => checker.poll(v),
         None => PollConfig::default(),
     };
-    let targets: Vec<TargetConfig> = present(root.get("targets"))
+    let items = present(root.get("targets"))
         .and_then(|v| checker.walk.list("targets", v, "a list of targets"))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let targets: Vec<(usize, TargetConfig)> = items
         .iter()
         .enumerate()
-        .filter_map(|(i, item)| checker.target(&index("targets", i), item))
+        .filter_map(|(i, item)| Some((i, checker.target(&index("targets", i), item)?)))
         .collect();
+    checker.distinct(items, &targets);
+    let targets: Vec<TargetConfig> = targets.into_iter().map(|(_, t)| t).collect();
     let targets = if targets.is_empty() && checker.walk.is_empty() {
         vec![TargetConfig::default()]
     } else {
@@ -92,7 +96,7 @@ impl Checker {
             return poll;
         };
         if let Some(v) = dict.get("interval")
-            && let Some(d) = self.walk.duration("poll.interval", v)
+            && let Some(d) = self.duration("poll.interval", v, &bounds::INTERVAL)
         {
             poll.interval = d;
             if d < Duration::from_secs(60) {
@@ -102,20 +106,20 @@ impl Checker {
                 ));
             }
         }
-        poll.max_staleness = poll.interval * 3;
-        poll.cycle_timeout = poll.interval * 3;
+        poll.max_staleness = poll.interval.saturating_mul(3);
+        poll.cycle_timeout = poll.interval.saturating_mul(3);
         if let Some(v) = dict.get("timeout")
-            && let Some(d) = self.walk.duration("poll.timeout", v)
+            && let Some(d) = self.duration("poll.timeout", v, &bounds::TIMEOUT)
         {
             poll.timeout = d;
         }
         if let Some(v) = dict.get("max_staleness")
-            && let Some(d) = self.walk.duration("poll.max_staleness", v)
+            && let Some(d) = self.duration("poll.max_staleness", v, &bounds::LONG)
         {
             poll.max_staleness = d;
         }
         if let Some(v) = dict.get("cycle_timeout")
-            && let Some(d) = self.walk.duration("poll.cycle_timeout", v)
+            && let Some(d) = self.duration("poll.cycle_timeout", v, &bounds::LONG)
         {
             poll.cycle_timeout = d;
         }
@@ -123,8 +127,8 @@ impl Checker {
             && let Some(n) = self.walk.number(
                 "poll.requests_per_second",
                 v,
-                "a number above 0 (at most 10000)",
-                |n| n > 0.0 && n.is_finite() && n <= 10_000.0,
+                bounds::REQUESTS_PER_SECOND_TEXT,
+                |n| bounds::REQUESTS_PER_SECOND.contains(&n),
             )
         {
             poll.requests_per_second = n;
@@ -139,6 +143,21 @@ impl Checker {
             poll.concurrency = n as usize;
         }
         poll
+    }
+
+    /// A duration above zero (see [`Walk::duration`]) within `bounds`.
+    fn duration(&mut self, key: &str, value: &Value, bounds: &Bounds) -> Option<Duration> {
+        let d = self.walk.duration(key, value)?;
+        if bounds.range.contains(&d) {
+            return Some(d);
+        }
+        let written = value.as_str().unwrap_or_default();
+        self.walk.report_value(
+            key,
+            value,
+            format!("expected a duration from {}, got {written:?}", bounds.text),
+        );
+        None
     }
 
     fn target(&mut self, key: &str, value: &Value) -> Option<TargetConfig> {
@@ -253,5 +272,77 @@ impl Checker {
             }
         }
         Some(ids)
+    }
+
+    /// Reports each target that will poll the same account and region as an earlier
+    /// one, as far as the configuration tells: their series would overwrite each other.
+    /// `targets` are the valid ones, each with its index in `items`.
+    fn distinct(&mut self, items: &[Value], targets: &[(usize, TargetConfig)]) {
+        for (later, (i, target)) in targets.iter().enumerate() {
+            let Some(polls) = Polls::of(target) else {
+                continue;
+            };
+            if let Some((first, _)) = targets[..later]
+                .iter()
+                .find(|(_, earlier)| Polls::of(earlier).as_ref() == Some(&polls))
+            {
+                self.walk.report_value(
+                    index("targets", *i),
+                    &items[*i],
+                    format!(
+                        "the same account and region as {} ({polls})",
+                        index("targets", *first)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The account and region a target polls, when its configuration tells: its region (or
+/// the chain's, the same for every target), and its role's account or, with no role,
+/// that of the exporter's own credentials at the same endpoint.
+#[derive(PartialEq)]
+struct Polls<'a> {
+    region: Option<&'a str>,
+    account: Account<'a>,
+}
+
+#[derive(PartialEq)]
+enum Account<'a> {
+    Role(&'a str),
+    Own { endpoint: Option<&'a str> },
+}
+
+impl<'a> Polls<'a> {
+    /// `None` when the account is not known from the configuration alone.
+    fn of(target: &'a TargetConfig) -> Option<Self> {
+        let account = match (&target.role_arn, target.role_account_id()) {
+            (Some(_), Some(account)) => Account::Role(account),
+            (Some(_), None) => return None,
+            (None, _) => Account::Own {
+                endpoint: target.endpoint_url.as_deref(),
+            },
+        };
+        Some(Self {
+            region: target.region.as_deref(),
+            account,
+        })
+    }
+}
+
+impl std::fmt::Display for Polls<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.region {
+            Some(region) => write!(f, "{region}, ")?,
+            None => f.write_str("the default region, ")?,
+        }
+        match self.account {
+            Account::Role(account) => write!(f, "account {account}"),
+            Account::Own { endpoint: None } => f.write_str("the exporter's own account"),
+            Account::Own {
+                endpoint: Some(endpoint),
+            } => write!(f, "the exporter's own account at {endpoint}"),
+        }
     }
 }

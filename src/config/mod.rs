@@ -12,6 +12,7 @@ use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use regex::Regex;
 
+mod bounds;
 mod check;
 
 pub use check::{is_valid_pool_id, is_valid_region};
@@ -105,18 +106,33 @@ pub struct FlagOverrides {
 }
 
 /// Builds the layered figment. `file` is read here so that a missing or unreadable file
-/// is an error rather than an empty layer.
+/// is an error rather than an empty layer, and so that its text (and the environment's
+/// values) can be checked before a parser sees them: a file's size, the nesting of
+/// every value, YAML keys given twice (see [`Walk::yaml_text`]).
 pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, ConfigErrors> {
     let mut figment = Figment::new();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            let mut walk = Walk::new();
-            walk.report_file(format!("cannot read the file: {e}"));
-            walk.into_problems(|_| Some(path.display().to_string()))
-        })?;
-        figment = figment.merge(FileLayer::new(path, text));
+        let mut walk = Walk::new();
+        let text = walk.read_file(path);
+        // TOML refuses duplicate keys itself, and its parser stops at 80 levels of
+        // nesting in linear time.
+        if let Some(text) = &text
+            && !is_toml(path)
+        {
+            walk.yaml_text(text);
+        }
+        match text {
+            Some(text) if walk.is_empty() => figment = figment.merge(FileLayer::new(path, text)),
+            _ => return Err(walk.into_problems(|_| Some(path.display().to_string()))),
+        }
     }
-    figment = figment.merge(Env::prefixed("COGNITO_EXPORTER_").split("__"));
+    let env = Env::prefixed("COGNITO_EXPORTER_").split("__");
+    let mut walk = Walk::new();
+    for (key, value) in env.iter() {
+        walk.figment_text(key.as_str(), &value);
+    }
+    walk.finish(|_| Some("environment".to_owned()))?;
+    figment = figment.merge(env);
     let f = flags;
     let keys: [(&str, Option<Value>); 6] = [
         ("poll.interval", f.interval.clone().map(Value::from)),
@@ -171,6 +187,11 @@ fn figment_errors(error: figment::Error) -> ConfigErrors {
     walk.into_problems(|_| None)
 }
 
+/// Whether `path` names a TOML file; any other is read as YAML.
+fn is_toml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "toml")
+}
+
 /// A configuration file as a figment layer that knows its path, so every message about
 /// one of its values names the file.
 struct FileLayer {
@@ -196,8 +217,7 @@ impl Provider for FileLayer {
     }
 
     fn data(&self) -> figment::Result<figment::value::Map<Profile, Dict>> {
-        let is_toml = self.path.extension().is_some_and(|e| e == "toml");
-        let parsed = if is_toml {
+        let parsed = if is_toml(&self.path) {
             Toml::string(&self.text).data()
         } else {
             Yaml::string(&self.text).data()

@@ -155,3 +155,86 @@ fn short_intervals_warn() {
         Ok(())
     });
 }
+
+#[test]
+fn yaml_keys_given_twice_are_refused_naming_both_lines() {
+    Jail::expect_with(|jail| {
+        let errors = load_in(
+            jail,
+            "poll:\n  interval: 1m\n  timeout: 5s\n  interval: 2m\ntargets:\n  - region: eu-west-1\n    region: us-east-1\n",
+            &FlagOverrides::default(),
+        )
+        .expect_err("duplicates");
+        assert_eq!(
+            lines(&errors),
+            [
+                "config.yml: poll.interval: duplicate key (lines 2 and 4)",
+                "config.yml: targets[0].region: duplicate key (lines 6 and 7)",
+            ]
+        );
+        // The example configuration has no key twice.
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/cognito-exporter.yml");
+        load(Some(&example), &FlagOverrides::default()).expect("the example is valid");
+        Ok(())
+    });
+}
+
+#[test]
+fn toml_refuses_keys_given_twice_by_itself() {
+    Jail::expect_with(|jail| {
+        jail.create_file("c.toml", "[poll]\ninterval = \"1m\"\ninterval = \"2m\"\n")
+            .expect("write");
+        let errors =
+            load(Some(Path::new("c.toml")), &FlagOverrides::default()).expect_err("duplicate");
+        let text = errors.to_string();
+        assert!(text.starts_with("c.toml: syntax error"), "{text}");
+        assert!(text.contains("duplicate key"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn targets_that_poll_the_same_account_and_region_are_refused() {
+    Jail::expect_with(|jail| {
+        let role = |account: &str, name: &str| format!("arn:aws:iam::{account}:role/{name}");
+        let yaml = format!(
+            "targets:
+  - region: eu-west-1
+    role_arn: {a}
+  - region: eu-west-1
+  - region: us-east-1
+    role_arn: {a}
+  - region: eu-west-1
+    role_arn: {b}
+    include: '^prod-'
+  - region: eu-west-1
+  - region: eu-west-1
+    endpoint_url: http://127.0.0.1:4566
+  - region: eu-west-1
+    endpoint_url: http://127.0.0.1:4566
+  - region: eu-west-1
+    endpoint_url: http://127.0.0.1:4567
+  - region: eu-west-1
+    role_arn: {c}
+  - user_pools: [eu-west-1_AbC123]
+  - include: x
+",
+            a = role("123456789012", "exporter"),
+            b = role("123456789012", "other"),
+            c = role("210987654321", "exporter"),
+        );
+        let errors = load_in(jail, &yaml, &FlagOverrides::default()).expect_err("duplicates");
+        assert_eq!(
+            lines(&errors),
+            [
+                "config.yml: targets[3]: the same account and region as targets[0] (eu-west-1, account 123456789012)",
+                "config.yml: targets[4]: the same account and region as targets[1] (eu-west-1, the exporter's own account)",
+                "config.yml: targets[6]: the same account and region as targets[5] (eu-west-1, the exporter's own account at http://127.0.0.1:4566)",
+                "config.yml: targets[10]: the same account and region as targets[9] (the default region, the exporter's own account)",
+            ]
+        );
+        Ok(())
+    });
+}
+
+mod limits;

@@ -13,6 +13,11 @@
 //! environment: poll.timeout: must be above zero
 //! ```
 //!
+//! Before a parser sees the text, [`Walk::read_file`], [`Walk::yaml_text`] and
+//! [`Walk::figment_text`] check what parsers take on trust: a file's size
+//! ([`MAX_FILE_BYTES`]), how deeply values nest ([`MAX_DEPTH`]), and YAML keys given twice
+//! (which serde would let the last of win). [`Walk::regex`] bounds patterns likewise.
+//!
 //! Each problem keeps the figment [`Tag`] of the value concerned, so the caller can say
 //! where that value came from; [`figment_origin`] does it for values merged by a
 //! [`Figment`] (a file's path, or `environment`). Messages never quote
@@ -42,13 +47,15 @@
 //! ```
 
 mod problem;
+mod text;
 mod walk;
 
 use figment::Figment;
 use figment::value::{Tag, Value};
 
 pub use problem::{Problem, Problems};
-pub use walk::Walk;
+pub use text::{MAX_DEPTH, MAX_FILE_BYTES};
+pub use walk::{MAX_PATTERN_BYTES, MAX_REGEX_BYTES, Walk};
 
 /// The key path of `key` inside `parent`; `""` is the document root.
 pub fn child(parent: &str, key: &str) -> String {

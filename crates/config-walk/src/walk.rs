@@ -5,10 +5,20 @@ use std::time::Duration;
 
 use figment::error::Actual;
 use figment::value::{Dict, Tag, Value};
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 use super::problem::{Problem, Problems};
 use super::{describe, index};
+
+/// The longest regular expression [`Walk::regex`] accepts, in bytes: filters on names
+/// are short, and a pattern is parsed whole before its compiled size can be known.
+pub const MAX_PATTERN_BYTES: usize = 4096;
+
+/// The largest a regular expression [`Walk::regex`] accepts may compile to: room for the
+/// pool-name pattern AWS documents at its full length (`[\w\s+=,.@-]{1,128}` compiles to
+/// 6.2 MiB, Unicode classes being large), and a bound that does not move with the regex
+/// crate's default.
+pub const MAX_REGEX_BYTES: usize = 8 << 20;
 
 /// Reads values out of a figment tree, collecting a [`Problem`] for each one that is not
 /// what was expected, so that one pass reports every mistake.
@@ -267,15 +277,35 @@ impl Walk {
         }
     }
 
-    /// A regular expression (`regex` crate syntax).
+    /// A regular expression (`regex` crate syntax) of at most [`MAX_PATTERN_BYTES`],
+    /// compiling to at most [`MAX_REGEX_BYTES`]: parsing a pattern takes time and memory
+    /// in proportion to its length (20 MB took 7 s and 2 GB) before any compiled-size
+    /// limit applies.
     pub fn regex(&mut self, key: &str, value: &Value) -> Option<Regex> {
         let Some(s) = text(value) else {
             self.mismatch(key, value, "a regular expression string");
             return None;
         };
-        Regex::new(&s)
-            .map_err(|e| self.report_value(key, value, format!("invalid regular expression: {e}")))
-            .ok()
+        if s.len() > MAX_PATTERN_BYTES {
+            self.report_value(
+                key,
+                value,
+                format!(
+                    "the regular expression is longer than the limit of {MAX_PATTERN_BYTES} bytes"
+                ),
+            );
+            return None;
+        }
+        let message = match RegexBuilder::new(&s).size_limit(MAX_REGEX_BYTES).build() {
+            Ok(regex) => return Some(regex),
+            Err(regex::Error::CompiledTooBig(_)) => format!(
+                "the regular expression compiles larger than the limit of {} MiB: simplify it",
+                MAX_REGEX_BYTES >> 20
+            ),
+            Err(e) => format!("invalid regular expression: {e}"),
+        };
+        self.report_value(key, value, message);
+        None
     }
 }
 

@@ -113,6 +113,10 @@ fn parse(text: &str, walk: &mut Walk) -> Option<Value> {
     }) {
         return Some(Value::from(Dict::new()));
     }
+    // Keys given twice, and nesting that would slow the parser down: reported first.
+    if !walk.yaml_text(text) {
+        return None;
+    }
     match Yaml::from_str::<Value>(text) {
         Ok(value) => Some(value),
         Err(e) => {
@@ -258,6 +262,24 @@ mod tests {
             "{errors}"
         );
         assert_eq!(errors.problems()[0].key(), None);
+    }
+
+    #[test]
+    fn keys_given_twice_and_deep_nesting_are_refused_before_parsing() {
+        let mut walk = Walk::new();
+        let text = "basic_auth_users:\n  alice: x\n  bob: y\n  alice: z\n";
+        assert!(parse(text, &mut walk).is_none());
+        let deep = format!(
+            "tls_server_config: {}{}\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(parse(&deep, &mut walk).is_none());
+        assert_eq!(
+            problems_in(Path::new("w.yml"), walk).to_string(),
+            "w.yml: basic_auth_users.alice: duplicate key (lines 2 and 4)\n\
+             w.yml: nested more than 64 levels deep (line 1)"
+        );
     }
 
     #[test]

@@ -212,3 +212,78 @@ fn finish_gives_each_problem_the_origin_of_its_value() {
     assert_eq!(problems.problems()[0].tag(), value.tag());
     assert_eq!(problems.problems()[2].key(), None);
 }
+
+#[test]
+fn regular_expressions_are_bounded_in_length_and_compiled_size() {
+    let long = "a".repeat(crate::MAX_PATTERN_BYTES + 1);
+    let huge = r"(?:\w{100}){100}";
+    let names = r"^[\w\s+=,.@-]{1,128}$";
+    let d = doc(&format!(
+        "long: '{long}'\nhuge: '{huge}'\nnames: '{names}'\n"
+    ));
+    let mut walk = Walk::new().terse();
+    let at_limit = Value::from("a".repeat(crate::MAX_PATTERN_BYTES));
+    assert!(walk.regex("ok", &at_limit).is_some());
+    assert!(walk.regex("names", &d["names"]).is_some());
+    assert!(walk.regex("long", &d["long"]).is_none());
+    assert!(walk.regex("huge", &d["huge"]).is_none());
+    assert_eq!(
+        lines(walk),
+        [
+            "long: the regular expression is longer than the limit of 4096 bytes",
+            "huge: the regular expression compiles larger than the limit of 8 MiB: simplify it",
+        ]
+    );
+}
+
+mod properties {
+    use figment::value::{Empty, Num};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Any value a figment tree can hold at a leaf.
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<f64>().prop_map(Value::from),
+            any::<f32>().prop_map(|f| Value::Num(Tag::Default, Num::F32(f))),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i128>().prop_map(|i| Value::Num(Tag::Default, Num::I128(i))),
+            any::<u128>().prop_map(|u| Value::Num(Tag::Default, Num::U128(u))),
+            any::<bool>().prop_map(Value::from),
+            any::<char>().prop_map(Value::from),
+            Just(Value::Empty(Tag::Default, Empty::None)),
+            duration_text().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ]
+    }
+
+    /// Strings shaped like durations, with numbers far past any range.
+    fn duration_text() -> impl Strategy<Value = String> {
+        "[0-9]{1,30}(\\.[0-9]{0,12})?[ ]?(ns|us|ms|s|m|h|d|w|M|y|days|years|)( [0-9]{1,25}(s|y))?"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn no_value_makes_a_read_panic(value in leaf()) {
+            let mut walk = Walk::new();
+            if let Some(d) = walk.duration("d", &value) {
+                prop_assert!(!d.is_zero());
+            }
+            let n = walk.number("n", &value, "a number", |n| (0.01..=10_000.0).contains(&n));
+            prop_assert!(n.is_none_or(|n| (0.01..=10_000.0).contains(&n)));
+            walk.scalar_text("t", &value);
+            walk.string("s", &value);
+            walk.boolean("b", &value);
+            walk.regex("r", &value);
+            let _ = lines(walk);
+        }
+    }
+}
