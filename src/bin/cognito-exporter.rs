@@ -1,7 +1,6 @@
 //! The exporter's command line: parses flags, sets up logging, loads the configuration
 //! and hands over to [`cognito_exporter::run`].
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use clap::Parser;
 use cognito_exporter::RunError;
 use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{self, Config, FlagOverrides};
-use cognito_exporter::http::ServerOptions;
+use cognito_exporter::http::{self, ListenAddress, ServerOptions};
 use cognito_exporter::logging::{self, LogFormat};
 use tokio_util::sync::CancellationToken;
 use web_config::{ServerInfo, WebSecurity};
@@ -25,7 +24,7 @@ struct Args {
     /// Validate the configuration (and the web configuration file) and exit.
     #[arg(long = "config.check")]
     config_check: bool,
-    /// Address to listen on; ":PORT" listens on every interface.
+    /// Address to listen on; ":PORT" listens on every interface, IPv4 and IPv6.
     #[arg(
         long = "web.listen-address",
         default_value = ":9866",
@@ -39,10 +38,12 @@ struct Args {
         value_name = "PATH"
     )]
     telemetry_path: String,
-    /// Scrapes served at once; more get 503. 0 means no limit.
+    /// Scrapes served at once; more get 503 (a scrape whose client has taken nothing
+    /// for 0.5 s stops counting). 0 means no limit.
     #[arg(long = "web.max-requests", default_value_t = 40, value_name = "N")]
     max_requests: usize,
-    /// Open connections at once; more are closed on accept.
+    /// Open connections at once; a new one replaces the one idle longest, or is closed
+    /// on accept when none is idle.
     #[arg(long = "web.max-connections", default_value_t = 1024, value_name = "N")]
     max_connections: usize,
     /// Web configuration file (TLS, basic auth, headers), in the Prometheus exporter format.
@@ -112,7 +113,7 @@ fn main() -> ExitCode {
             }
         },
     };
-    let listen = match parse_listen_address(&args.listen_address) {
+    let listen = match ListenAddress::parse(&args.listen_address) {
         Ok(addr) => Some(addr),
         Err(e) => {
             problems.push(format!("--web.listen-address: {e}"));
@@ -180,7 +181,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config, listen, server, args.demo)) {
+    // Before anything else starts: an address taken is a start-up error like a bad flag.
+    let listener = match runtime.block_on(http::listen(listen)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+    };
+    match runtime.block_on(serve(config, listener, server, args.demo)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ RunError::Target { .. }) => {
             tracing::error!(error = %e, "cannot set up a target");
@@ -195,13 +204,12 @@ fn main() -> ExitCode {
 
 async fn serve(
     config: Config,
-    listen: SocketAddr,
+    listener: tokio::net::TcpListener,
     server: ServerOptions,
     demo: bool,
 ) -> Result<(), RunError> {
     let shutdown = CancellationToken::new();
     let (config, clients, _simulator) = simulate(config, demo).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(
         address = %local,
@@ -264,18 +272,4 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     }
     tracing::info!("shutting down: finishing in-flight scrapes");
     shutdown.cancel();
-}
-
-/// `:PORT` listens on every interface; otherwise `HOST:PORT`.
-fn parse_listen_address(addr: &str) -> Result<SocketAddr, String> {
-    let full = if addr.starts_with(':') {
-        format!("0.0.0.0{addr}")
-    } else {
-        addr.to_string()
-    };
-    use std::net::ToSocketAddrs;
-    full.to_socket_addrs()
-        .map_err(|e| format!("{addr:?}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{addr:?} resolves to no address"))
 }

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use hyper::body::{Frame, SizeHint};
-use tokio::sync::OwnedSemaphorePermit;
 
+use super::limits::{InFlight, ScrapeSlot};
 use crate::exposition;
 
 /// A response body with an exact length, sent as one frame: a static page, or a scrape's
@@ -19,32 +19,48 @@ pub(crate) struct Body {
     data: Option<Data>,
 }
 
-/// The one frame of a [`Body`].
+/// The one frame of a [`Body`], with what it holds until it has been written.
 #[derive(Debug)]
-pub(crate) enum Data {
+pub(crate) struct Data {
+    chunks: Chunks,
+    /// Its connection counts as busy until the writer has sent it all and dropped it.
+    _request: Option<InFlight>,
+}
+
+#[derive(Debug)]
+enum Chunks {
     Static(Bytes),
-    /// A scrape holds its `--web.max-requests` permit until the writer has sent it all
+    /// A scrape holds its `--web.max-requests` slot until the writer has sent it all
     /// and dropped it.
     Scrape {
         body: exposition::Body,
-        _permit: OwnedSemaphorePermit,
+        _slot: ScrapeSlot,
     },
 }
 
 impl Body {
-    /// A scrape's body, holding its `--web.max-requests` permit until it is sent.
-    pub(super) fn scrape(body: exposition::Body, permit: OwnedSemaphorePermit) -> Self {
+    /// A scrape's body, holding its `--web.max-requests` slot until it is sent.
+    pub(super) fn scrape(body: exposition::Body, slot: ScrapeSlot) -> Self {
+        Self::of(Chunks::Scrape { body, _slot: slot })
+    }
+
+    pub(super) fn one(bytes: Bytes) -> Self {
+        Self::of(Chunks::Static(bytes))
+    }
+
+    fn of(chunks: Chunks) -> Self {
         Self {
-            data: Some(Data::Scrape {
-                body,
-                _permit: permit,
+            data: Some(Data {
+                chunks,
+                _request: None,
             }),
         }
     }
 
-    pub(super) fn one(bytes: Bytes) -> Self {
-        Self {
-            data: Some(Data::Static(bytes)),
+    /// Keeps the request in flight until the body has been sent (or dropped).
+    pub(super) fn hold(&mut self, request: InFlight) {
+        if let Some(data) = &mut self.data {
+            data._request = Some(request);
         }
     }
 }
@@ -73,30 +89,30 @@ impl hyper::body::Body for Body {
 
 impl Buf for Data {
     fn remaining(&self) -> usize {
-        match self {
-            Data::Static(b) => b.remaining(),
-            Data::Scrape { body: b, .. } => b.remaining(),
+        match &self.chunks {
+            Chunks::Static(b) => b.remaining(),
+            Chunks::Scrape { body: b, .. } => b.remaining(),
         }
     }
 
     fn chunk(&self) -> &[u8] {
-        match self {
-            Data::Static(b) => b.chunk(),
-            Data::Scrape { body: b, .. } => b.chunk(),
+        match &self.chunks {
+            Chunks::Static(b) => b.chunk(),
+            Chunks::Scrape { body: b, .. } => b.chunk(),
         }
     }
 
     fn advance(&mut self, cnt: usize) {
-        match self {
-            Data::Static(b) => b.advance(cnt),
-            Data::Scrape { body: b, .. } => b.advance(cnt),
+        match &mut self.chunks {
+            Chunks::Static(b) => b.advance(cnt),
+            Chunks::Scrape { body: b, .. } => b.advance(cnt),
         }
     }
 
     fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
-        match self {
-            Data::Static(b) => b.chunks_vectored(dst),
-            Data::Scrape { body: b, .. } => b.chunks_vectored(dst),
+        match &self.chunks {
+            Chunks::Static(b) => b.chunks_vectored(dst),
+            Chunks::Scrape { body: b, .. } => b.chunks_vectored(dst),
         }
     }
 }

@@ -11,27 +11,30 @@
 //! A scrape never calls AWS and never waits on a poller: it loads the current exposition
 //! and sends its shared chunks.
 //!
-//! Here: the accept loop (connection cap, header-read timeout, TLS handshake, graceful
-//! drain). `routes`: what each endpoint answers. `negotiate`: format and encoding of
-//! a scrape. `body`: the response body.
+//! Here: the accept loop (graceful drain). `listen`: the listening socket. `accept`:
+//! pacing failed accepts. `limits`: the caps on connections and scrapes, and who makes
+//! room at them. `connection`: one connection (TLS handshake, write timeout).
+//! `routes`: what each endpoint answers. `negotiate`: format and encoding of a scrape.
+//! `body`: the response body.
 
+mod accept;
 mod body;
+mod connection;
+mod limits;
+mod listen;
 mod negotiate;
 mod routes;
 
-use std::convert::Infallible;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use web_config::WebSecurity;
 
+pub use listen::{ListenAddress, ListenError, listen};
 pub(crate) use routes::App;
 
 /// Server settings.
@@ -40,10 +43,17 @@ pub struct ServerOptions {
     pub telemetry_path: String,
     /// Scrapes served at once; more answer 503. Zero means no limit.
     pub max_requests: usize,
-    /// Open connections at once; more are closed on accept.
+    /// Open connections at once. At the cap a new connection takes the place of the
+    /// one idle longest; when none is idle it is closed on accept.
     pub max_connections: usize,
     /// Time a client has to send its request headers.
     pub header_read_timeout: Duration,
+    /// Time a client has to take a response, from its request on; then the connection
+    /// is reset.
+    pub write_timeout: Duration,
+    /// At the `max_requests` cap, a scrape whose client has taken none of its response
+    /// for this long stops counting toward it.
+    pub stalled_after: Duration,
     /// Largest request head accepted; larger ones answer 431.
     pub max_header_bytes: usize,
     /// How long in-flight requests may take to finish at shutdown.
@@ -61,6 +71,13 @@ impl Default for ServerOptions {
             max_requests: 40,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
+            // A minute: longer than any scrape timeout in common use (Prometheus keeps
+            // scrape_timeout within the scrape interval, 10 s by default), so only a
+            // client no scraper is waiting for is cut.
+            write_timeout: Duration::from_secs(60),
+            // Half a second: a reading client reopens its window within a round trip;
+            // the stalled scrape loses nothing but its place in the count.
+            stalled_after: Duration::from_millis(500),
             max_header_bytes: 16 * 1024,
             shutdown_grace: Duration::from_secs(10),
             demo: false,
@@ -77,76 +94,30 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(app.options.max_connections.max(1)));
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(app.options.header_read_timeout)
-        .max_buf_size(app.options.max_header_bytes.max(8192));
+    let http = connection::builder(
+        app.options.header_read_timeout,
+        app.options.max_header_bytes,
+    );
+    let mut pacing = accept::Pacing::default();
     loop {
         let (stream, peer) = tokio::select! {
             () = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            accepted = accept::next(|| listener.accept(), &mut pacing) => accepted,
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
+        let Some(admitted) = app.limits.admit() else {
+            // Every connection has a request in flight.
             tracing::debug!(%peer, "connection limit reached; closing");
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let http = http.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = {
-                let app = app.clone();
-                service_fn(move |req| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(routes::handle(&app, &req).await) }
-                })
-            };
-            let result = match app
-                .options
-                .security
-                .as_ref()
-                .and_then(WebSecurity::tls_acceptor)
-            {
-                None => {
-                    let conn = http.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(conn).await
-                }
-                Some(acceptor) => {
-                    let handshake = tokio::time::timeout(
-                        app.options.header_read_timeout,
-                        acceptor.accept(stream),
-                    );
-                    match handshake.await {
-                        Ok(Ok(tls)) => {
-                            let conn = http.serve_connection(TokioIo::new(tls), service);
-                            watcher.watch(conn).await
-                        }
-                        Ok(Err(e)) => {
-                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(%peer, "TLS handshake timed out");
-                            return;
-                        }
-                    }
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
+        tokio::spawn(connection::serve(
+            stream,
+            peer,
+            Arc::clone(&app),
+            http.clone(),
+            graceful.watcher(),
+            admitted,
+        ));
     }
     app.stopping();
     drop(listener);

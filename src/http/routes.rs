@@ -7,10 +7,10 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use tokio::sync::Semaphore;
 
 use super::ServerOptions;
 use super::body::Body;
+use super::limits::{Handle, Limits};
 use super::negotiate::{accepts_gzip, negotiate};
 use crate::exposition::Exposition;
 use crate::health::Readiness;
@@ -21,7 +21,8 @@ pub(crate) struct App {
     exposition: Arc<Exposition>,
     readiness: Arc<Readiness>,
     pub(super) options: ServerOptions,
-    scrapes: Arc<Semaphore>,
+    /// The caps on connections and scrapes.
+    pub(super) limits: Arc<Limits>,
     landing: Bytes,
 }
 
@@ -31,16 +32,11 @@ impl App {
         readiness: Arc<Readiness>,
         options: ServerOptions,
     ) -> Self {
-        let permits = if options.max_requests == 0 {
-            Semaphore::MAX_PERMITS
-        } else {
-            options.max_requests
-        };
         let landing = Bytes::from(landing_page(&options));
         Self {
             exposition,
             readiness,
-            scrapes: Arc::new(Semaphore::new(permits)),
+            limits: Arc::new(Limits::new(&options)),
             landing,
             options,
         }
@@ -54,9 +50,9 @@ impl App {
     }
 }
 
-/// Routes a request.
-pub(super) async fn handle(app: &App, req: &Request<Incoming>) -> Response<Body> {
-    let mut response = route(app, req).await;
+/// Routes a request that arrived on `conn`.
+pub(super) async fn handle(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
+    let mut response = route(app, conn, req).await;
     if let Some(security) = &app.options.security {
         response.headers_mut().extend(
             security
@@ -68,7 +64,7 @@ pub(super) async fn handle(app: &App, req: &Request<Incoming>) -> Response<Body>
     response
 }
 
-async fn route(app: &App, req: &Request<Incoming>) -> Response<Body> {
+async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
     let path = req.uri().path();
     let known =
         path == app.options.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
@@ -113,11 +109,11 @@ async fn route(app: &App, req: &Request<Incoming>) -> Response<Body> {
         );
         return r;
     }
-    scrape(app, req)
+    scrape(app, conn, req)
 }
 
-fn scrape(app: &App, req: &Request<Incoming>) -> Response<Body> {
-    let Ok(permit) = app.scrapes.clone().try_acquire_owned() else {
+fn scrape(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
+    let Some(slot) = conn.scrape() else {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
             "503 too many concurrent scrapes (--web.max-requests)\n",
@@ -140,7 +136,7 @@ fn scrape(app: &App, req: &Request<Incoming>) -> Response<Body> {
             );
         }
     };
-    let mut r = Response::new(Body::scrape(body, permit));
+    let mut r = Response::new(Body::scrape(body, slot));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -1,40 +1,17 @@
 //! The HTTP edge under hostile or clumsy clients: slow headers, idle connections, too
-//! many scrapes at once, too many connections at once.
+//! many scrapes at once, too many connections at once, clients that do not read.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use cognito_exporter::http::ServerOptions;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::*;
 
 /// How long the server may take to notice a closed connection and free its slot.
 const FREED_WITHIN: Duration = Duration::from_secs(10);
-
-/// Reads from `stream` until what was read contains `needle`, and returns it.
-async fn read_until(stream: &mut (impl AsyncRead + Unpin), needle: &str) -> String {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 1024];
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
-        while !String::from_utf8_lossy(&seen).contains(needle) {
-            match stream.read(&mut buf).await {
-                Ok(0) => return Err("the server closed the connection".to_string()),
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-                Err(e) => return Err(format!("read: {e}")),
-            }
-        }
-        Ok(())
-    })
-    .await;
-    let text = String::from_utf8_lossy(&seen).into_owned();
-    match read {
-        Ok(Ok(())) => text,
-        Ok(Err(why)) => panic!("no {needle:?} ({why}); read so far: {text:?}"),
-        Err(_) => panic!("no {needle:?} within 10 s; read so far: {text:?}"),
-    }
-}
 
 /// Waits until `path` answers 200 again, once the server has freed what a test held.
 async fn wait_for_200(addr: SocketAddr, path: &str, what: &str) {
@@ -111,41 +88,36 @@ async fn idle_and_slow_connections_do_not_delay_a_scrape_and_slow_headers_are_cu
     drop(idle);
 }
 
+/// An exporter over `pools` pools, serving with `server` and the smallest socket
+/// buffers; returns once a scrape shows the last pool.
+async fn exporter_with_pools(
+    pools: usize,
+    server: ServerOptions,
+) -> (cognito_sim::RunningSim, Exporter) {
+    let sim = simulator().await;
+    let last = create_pools(&sim, pools);
+    let exporter = start_with_small_buffers(vec![target(&sim)], bulk_poll(), server).await;
+    scrape_until(exporter.addr, "all pools", |t| t.contains(&last)).await;
+    (sim, exporter)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrapes_beyond_max_requests_get_503() {
-    let sim = simulator().await;
-    let state = sim.state();
-    // A body large enough that an unread response holds its permit.
-    for i in 0..6000 {
-        state.create_pool(ACCOUNT, REGION, &format!("prod-pool-{i:05}"));
-    }
     let server = ServerOptions {
         max_requests: 1,
+        // The scrape that does not read keeps counting however long it waits: this test
+        // is about scrapes still being sent.
+        stalled_after: Duration::from_secs(3600),
         ..ServerOptions::default()
     };
-    let mut poll = fast_poll();
-    poll.requests_per_second = 10_000.0;
-    poll.concurrency = 32;
-    poll.interval = Duration::from_secs(60);
-    let exporter = start_with(vec![target(&sim)], poll, server).await;
-    scrape_until(exporter.addr, "all pools", |t| {
-        t.contains("prod-pool-05999")
-    })
-    .await;
+    let (_sim, exporter) = exporter_with_pools(300, server).await;
 
-    // A scraper that asks and never reads keeps its scrape in flight: with a small
-    // receive window, the ~7 MB body cannot all leave the server.
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut stuck = socket.connect(exporter.addr).await.expect("connect");
-    stuck
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    // The server takes the scrape's permit before it answers: once the status line is
-    // here, the one slot is held (reading a line frees nothing like 7 MB of window).
-    let head = read_until(&mut stuck, "\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 200 "), "{head:?}");
+    // A scraper that asks and never reads keeps its scrape in flight: the ~400 kB body
+    // cannot all leave the server.
+    let (stuck, status) = stuck_scrape(exporter.addr, &[]).await;
+    // The server takes the scrape's slot before it answers: once the status line is
+    // here, the one slot is held.
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status:?}");
     let busy = request(exporter.addr, "GET", "/metrics", &[]).await;
     assert_eq!(busy.status, 503, "{}", busy.text());
     // Probes are not scrapes: they still answer.
@@ -166,46 +138,149 @@ async fn scrapes_beyond_max_requests_get_503() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_max_connections_are_closed_on_accept() {
-    let sim = simulator().await;
+async fn at_max_requests_a_scrape_stalled_on_its_client_gives_way() {
     let server = ServerOptions {
-        max_connections: 2,
+        max_requests: 1,
         ..ServerOptions::default()
     };
-    let exporter = start_with(vec![target(&sim)], fast_poll(), server).await;
-    let mut held = [
-        TcpStream::connect(exporter.addr).await.expect("connect"),
-        TcpStream::connect(exporter.addr).await.expect("connect"),
-    ];
-    // An answer on a kept-alive connection shows the server accepted it and counts it
-    // until it closes: both slots are taken.
-    for stream in &mut held {
-        stream
-            .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .expect("write");
-        read_until(stream, "Healthy\n").await;
-    }
+    let (_sim, exporter) = exporter_with_pools(300, server).await;
+    let (stuck, status) = stuck_scrape(exporter.addr, &[]).await;
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status:?}");
+    // Until the stuck client has taken nothing for half a second its scrape counts;
+    // then a new scrape gets the slot.
+    wait_for_200(
+        exporter.addr,
+        "/metrics",
+        "the stalled scrape's slot to be given to a new scrape",
+    )
+    .await;
+    // The stalled scrape only lost its place in the count: its connection stays.
+    assert!(!was_reset(&stuck), "the stalled scrape was cut");
+    let reply = request(
+        exporter.addr,
+        "GET",
+        "/metrics",
+        &[("Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "scrapes go on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_take_its_response_is_reset_after_the_write_timeout() {
+    let server = ServerOptions {
+        max_requests: 1,
+        write_timeout: Duration::from_secs(2),
+        // Only the write timeout frees the slot here.
+        stalled_after: Duration::from_secs(3600),
+        ..ServerOptions::default()
+    };
+    let (_sim, exporter) = exporter_with_pools(300, server).await;
+    let (stuck, status) = stuck_scrape(exporter.addr, &[]).await;
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status:?}");
+    wait_until(
+        "the stuck scrape to be reset",
+        Duration::from_secs(15),
+        async || {
+            if was_reset(&stuck) {
+                Ok(())
+            } else {
+                Err("still connected".into())
+            }
+        },
+    )
+    .await;
+    // Its slot went with it.
+    wait_for_200(
+        exporter.addr,
+        "/metrics",
+        "the reset scrape's slot to be freed",
+    )
+    .await;
+}
+
+/// Sends a probe on `stream`, kept alive, and reads its answer: the server has
+/// admitted the connection and served a request on it.
+async fn probe_kept_alive(stream: &mut TcpStream) {
+    stream
+        .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    read_until(stream, "Healthy\n").await;
+}
+
+/// Whether the server closed `stream` within a few seconds without answering.
+async fn closed_without_an_answer(stream: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+    matches!(read, Ok(Ok(0) | Err(_)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_max_connections_are_closed_on_accept_when_all_are_busy() {
+    let server = ServerOptions {
+        max_connections: 2,
+        stalled_after: Duration::from_secs(3600),
+        ..ServerOptions::default()
+    };
+    let (_sim, exporter) = exporter_with_pools(300, server).await;
+    // Two scrapes in flight, their clients not reading: both connections are busy.
+    let (held_a, status_a) = stuck_scrape(exporter.addr, &[]).await;
+    let (held_b, status_b) = stuck_scrape(exporter.addr, &[]).await;
+    assert!(status_a.starts_with("HTTP/1.1 200 ") && status_b.starts_with("HTTP/1.1 200 "));
     let mut extra = TcpStream::connect(exporter.addr)
         .await
         .expect("the kernel accepts");
     let _ = extra
         .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
         .await;
-    let mut buf = [0u8; 64];
-    let read = tokio::time::timeout(Duration::from_secs(5), extra.read(&mut buf))
-        .await
-        .expect("closed promptly");
     assert!(
-        matches!(read, Ok(0) | Err(_)),
-        "over the limit: closed without an answer"
+        closed_without_an_answer(&mut extra).await,
+        "over the limit with every connection busy: closed without an answer"
     );
 
-    drop(held);
+    drop((held_a, held_b));
     wait_for_200(
         exporter.addr,
         "/-/healthy",
         "the closed connections' slots to be freed",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_max_connections_the_connection_idle_longest_makes_room() {
+    let sim = simulator().await;
+    let server = ServerOptions {
+        max_connections: 3,
+        ..ServerOptions::default()
+    };
+    let exporter = start_with(vec![target(&sim)], fast_poll(), server).await;
+    // Oldest: a kept-alive connection between two requests.
+    let mut kept = TcpStream::connect(exporter.addr).await.expect("connect");
+    probe_kept_alive(&mut kept).await;
+    // Then one that has sent half a request head.
+    let mut half = TcpStream::connect(exporter.addr).await.expect("connect");
+    half.write_all(b"GET /metrics HTTP/1.1\r\n")
+        .await
+        .expect("write");
+    // Then one kept alive too, now the newest idle one.
+    let mut newest = TcpStream::connect(exporter.addr).await.expect("connect");
+    probe_kept_alive(&mut newest).await;
+
+    // Every place is taken: each new connection is served, in place of the one idle
+    // longest.
+    let mut first = TcpStream::connect(exporter.addr).await.expect("connect");
+    probe_kept_alive(&mut first).await;
+    assert!(
+        closed_without_an_answer(&mut kept).await,
+        "the connection idle longest was closed"
+    );
+    let mut second = TcpStream::connect(exporter.addr).await.expect("connect");
+    probe_kept_alive(&mut second).await;
+    assert!(
+        closed_without_an_answer(&mut half).await,
+        "a connection that has not finished its request head is idle too"
+    );
+    probe_kept_alive(&mut newest).await;
 }

@@ -1,9 +1,9 @@
 //! The exporter's integration tests, in one binary so the AWS SDK is linked once.
 //!
 //! Most tests run the exporter in-process against `cognito-sim`, polled through the real
-//! AWS SDK over HTTP on loopback, and assert on what a scraper sees; `cli` and `secured`
-//! run the real `cognito-exporter` binary as a child process, as an operator would.
-//! `harness` holds what they share.
+//! AWS SDK over HTTP on loopback, and assert on what a scraper sees; `cli`, `listening`
+//! and `secured` run the real `cognito-exporter` binary as a child process, as an
+//! operator would. `harness` holds what they share.
 
 mod harness;
 
@@ -11,6 +11,8 @@ mod cli;
 mod degradation;
 mod exposition;
 mod faults;
+mod flood;
 mod hardening;
 mod lifecycle;
+mod listening;
 mod secured;

@@ -20,6 +20,21 @@ pub(crate) fn binary(args: &[&str]) -> Command {
     command
 }
 
+/// [`binary`], run by `sh` with at most `files` open files (`ulimit -n`).
+pub(crate) fn binary_with_open_files(files: u32, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            &format!("ulimit -n {files} && exec \"$0\" \"$@\""),
+            BIN,
+        ])
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    command
+}
+
 /// A running exporter; killed if the test ends without stopping it.
 pub(crate) struct Running {
     child: Child,
@@ -77,6 +92,25 @@ impl Running {
         }
     }
 
+    /// The log lines written within `window` from now that contain `needle`. A test
+    /// uses it to show that something does not happen: the window only bounds the wait.
+    pub(crate) fn lines_within(&mut self, window: Duration, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + window;
+        let mut found = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        found.push(line);
+                    }
+                }
+                Err(_) => return found,
+            }
+        }
+    }
+
     /// Waits for the JSON line (`--log.format json`) saying where the binary listens, and
     /// returns the port.
     pub(crate) fn listening_port(&mut self) -> u16 {
@@ -90,12 +124,18 @@ impl Running {
     }
 
     /// Sends SIGTERM, waits for the exit, and returns the exit status and the whole log.
-    pub(crate) fn terminate(mut self) -> (ExitStatus, String) {
+    pub(crate) fn terminate(self) -> (ExitStatus, String) {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(sent.success(), "kill -TERM failed");
+        self.exit()
+    }
+
+    /// Waits for the process to exit by itself, and returns the exit status and the
+    /// whole log.
+    pub(crate) fn exit(mut self) -> (ExitStatus, String) {
         let deadline = Instant::now() + WITHIN;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -103,7 +143,7 @@ impl Running {
             }
             assert!(
                 Instant::now() < deadline,
-                "did not exit within {WITHIN:?} of SIGTERM; log so far:\n{}",
+                "did not exit within {WITHIN:?}; log so far:\n{}",
                 self.log.join("\n")
             );
             // std's `Child` has no wait with a timeout: look again shortly.

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
 
 /// How long a reply may take; a scrape of the largest test exposition takes well under.
 const REPLY_WITHIN: Duration = Duration::from_secs(10);
@@ -69,6 +69,58 @@ pub(crate) async fn try_request(
         .map_err(|_| format!("no reply within {REPLY_WITHIN:?}"))?
         .map_err(|e| format!("read: {e}"))?;
     parse(&raw)
+}
+
+/// Reads from `stream` until what was read contains `needle`, and returns it.
+pub(crate) async fn read_until(stream: &mut (impl AsyncRead + Unpin), needle: &str) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(REPLY_WITHIN, async {
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            match stream.read(&mut buf).await {
+                Ok(0) => return Err("the server closed the connection".to_string()),
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+        Ok(())
+    })
+    .await;
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    match read {
+        Ok(Ok(())) => text,
+        Ok(Err(why)) => panic!("no {needle:?} ({why}); read so far: {text:?}"),
+        Err(_) => panic!("no {needle:?} within {REPLY_WITHIN:?}; read so far: {text:?}"),
+    }
+}
+
+/// A scraper that asks for `/metrics` (with `headers`), reads the status line and then
+/// nothing more, with a receive window as small as the kernel allows. Returns the
+/// connection and the status line.
+pub(crate) async fn stuck_scrape(
+    addr: SocketAddr,
+    headers: &[(&str, &str)],
+) -> (TcpStream, String) {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    let mut head = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let read = read_until(&mut stream, "\r\n").await;
+    let status = read.lines().next().unwrap_or_default().to_string();
+    (stream, status)
+}
+
+/// Whether the server has reset `stream` (as opposed to closing it, or keeping it).
+pub(crate) fn was_reset(stream: &TcpStream) -> bool {
+    matches!(
+        stream.take_error(),
+        Ok(Some(e)) if e.kind() == std::io::ErrorKind::ConnectionReset
+    )
 }
 
 fn parse(raw: &[u8]) -> Result<Reply, String> {

@@ -1,14 +1,14 @@
 //! The simulator and the exporter in this process, each on a loopback port, with the
 //! exporter's real AWS SDK clients pointed at the simulator.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{Config, PollConfig, TargetConfig};
 use cognito_exporter::http::ServerOptions;
 use cognito_sim::{self as sim, FaultRule, FaultSet, RunningSim, SimOptions};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -98,8 +98,55 @@ pub(crate) async fn start_with(
     poll: PollConfig,
     server: ServerOptions,
 ) -> Exporter {
-    init_logs();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    start_on(listener, targets, poll, server)
+}
+
+/// [`start_with`], the listening socket's send buffer at its smallest; the connections
+/// it accepts inherit it. A client that does not read then leaves a response of a few
+/// tens of kilobytes unsent, as it would one of many megabytes with the kernel's
+/// defaults, so a test needs a few hundred pools instead of thousands.
+pub(crate) async fn start_with_small_buffers(
+    targets: Vec<TargetConfig>,
+    poll: PollConfig,
+    server: ServerOptions,
+) -> Exporter {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_send_buffer_size(4096).expect("SO_SNDBUF");
+    socket
+        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .expect("bind");
+    start_on(socket.listen(1024).expect("listen"), targets, poll, server)
+}
+
+/// `pools` pools in `sim`, named `prod-pool-00000` on; returns the last one's name.
+pub(crate) fn create_pools(sim: &RunningSim, pools: usize) -> String {
+    let state = sim.state();
+    let mut last = String::new();
+    for i in 0..pools {
+        last = format!("prod-pool-{i:05}");
+        state.create_pool(ACCOUNT, REGION, &last);
+    }
+    last
+}
+
+/// A poll that reads thousands of pools in a few seconds, once a minute.
+pub(crate) fn bulk_poll() -> PollConfig {
+    PollConfig {
+        requests_per_second: 10_000.0,
+        concurrency: 32,
+        interval: Duration::from_secs(60),
+        ..fast_poll()
+    }
+}
+
+fn start_on(
+    listener: TcpListener,
+    targets: Vec<TargetConfig>,
+    poll: PollConfig,
+    server: ServerOptions,
+) -> Exporter {
+    init_logs();
     let addr = listener.local_addr().expect("addr");
     let shutdown = CancellationToken::new();
     let config = Config {
