@@ -8,9 +8,13 @@
 mod harness;
 
 mod cli;
+mod deadline;
 mod degradation;
 mod exposition;
 mod faults;
 mod hardening;
+mod identity;
 mod lifecycle;
+mod logs;
+mod malformed;
 mod secured;

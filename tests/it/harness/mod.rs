@@ -10,7 +10,7 @@ mod tls;
 
 use std::time::Duration;
 
-pub(crate) use child::{Running, binary};
+pub(crate) use child::{Running, binary, spawn_with_config};
 pub(crate) use http::{request, try_request};
 pub(crate) use in_process::{
     ACCOUNT, REGION, fast_poll, fault_set, simulator, simulator_with, start, start_with, target,
