@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::exposition::Exposition;
 use crate::health::Readiness;
 use crate::http::{App, ServerOptions};
-use crate::metrics::ApiMetrics;
+use crate::metrics::{ApiMetrics, PollMetrics};
 use crate::poll::TargetTask;
 
 /// The exporter's version.
@@ -65,6 +65,7 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let mut registry = Registry::default();
     let api = ApiMetrics::register(&mut registry);
+    let polls = PollMetrics::register(&mut registry);
     metrics::register_build_info(&mut registry, VERSION, REVISION);
     metrics::process::register(&mut registry);
     let exposition = Arc::new(Exposition::new(registry)?);
@@ -76,10 +77,12 @@ pub async fn run(
             .await
             .map_err(|source| RunError::Target { index, source })?;
         let task = TargetTask {
+            index,
             target,
             poll: config.poll.clone(),
             connection,
             metrics: api.clone(),
+            polls: polls.clone(),
             exposition: Arc::clone(&exposition),
             readiness: Arc::clone(&readiness),
         };

@@ -3,7 +3,7 @@
 //! label set and tells the rate limiter about throttling.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -14,7 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
-use super::errors::{classify, is_throttling, label};
+use super::errors::{attempt_label, is_throttling, label};
 use super::limiter::Limiter;
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
@@ -26,6 +26,8 @@ pub(super) struct AttemptRecorder {
     pub(super) id: Arc<TargetId>,
     pub(super) metrics: ApiMetrics,
     pub(super) limiter: Arc<Limiter>,
+    /// Every attempt of the target, whichever client made it: what a cycle costs.
+    pub(super) attempts: Arc<AtomicU64>,
 }
 
 /// Lives in the operation's config bag while an attempt is in flight. When the operation
@@ -51,16 +53,22 @@ impl Drop for OpenAttempt {
     }
 }
 
+/// Every operation name [`operation`] gives, besides `other`.
+pub(crate) const OPERATIONS: [&str; 5] = [
+    "ListUserPools",
+    "DescribeUserPool",
+    "GetLogDeliveryConfiguration",
+    "GetCallerIdentity",
+    "AssumeRole",
+];
+
 /// The operation name as a static label value.
 fn operation(cfg: &ConfigBag) -> &'static str {
-    match cfg.load::<Metadata>().map(Metadata::name) {
-        Some("ListUserPools") => "ListUserPools",
-        Some("DescribeUserPool") => "DescribeUserPool",
-        Some("GetLogDeliveryConfiguration") => "GetLogDeliveryConfiguration",
-        Some("GetCallerIdentity") => "GetCallerIdentity",
-        Some("AssumeRole") => "AssumeRole",
-        _ => label::OTHER,
-    }
+    let name = cfg.load::<Metadata>().map(Metadata::name);
+    OPERATIONS
+        .into_iter()
+        .find(|op| Some(*op) == name)
+        .unwrap_or(label::OTHER)
 }
 
 impl Intercept for AttemptRecorder {
@@ -75,6 +83,7 @@ impl Intercept for AttemptRecorder {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = operation(cfg);
+        self.attempts.fetch_add(1, Ordering::Relaxed);
         self.metrics.request(&self.id, operation);
         cfg.interceptor_state().store_put(OpenAttempt {
             open: AtomicBool::new(true),
@@ -97,10 +106,10 @@ impl Intercept for AttemptRecorder {
         attempt.open.store(false, Ordering::Relaxed);
         match context.output_or_error() {
             Some(Err(error)) => {
-                let exception = classify(error, context.response().is_some());
+                let exception = attempt_label(error, context.response().is_some());
                 tracing::debug!(
                     operation = attempt.operation,
-                    exception,
+                    error_code = exception,
                     error = %aws_smithy_types::error::display::DisplayErrorContext(error),
                     "attempt failed"
                 );

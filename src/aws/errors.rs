@@ -1,59 +1,103 @@
 //! The error vocabulary: every failure of an AWS call, attempt or operation, mapped to
-//! one of a fixed set of labels (the documented exception names and a few words), so
-//! the metric label and the log field always come from the same classification and a
-//! label never carries free text.
+//! one of a fixed set of labels (the documented exception names and a few words) by one
+//! function, [`classify`], so the metric's `exception` label and the log's `error_code`
+//! cannot disagree and a label never carries free text. [`Failure`] is what the pollers
+//! keep of a failed operation: its label and the few facts worth a log line.
+
+use std::error::Error as StdError;
 
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_smithy_runtime_api::client::interceptors::context::Error as ErasedError;
-use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
-use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::retry::ErrorKind;
 
 /// The label of a missing pool (or of a missing anything).
 pub(crate) const NOT_FOUND: &str = "ResourceNotFoundException";
 
-/// A failed operation, after the SDK's retries: which one, and its label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+/// The longest message a warning carries; AWS messages are a sentence, and anything
+/// longer is a dump that belongs at debug level.
+const MESSAGE_MAX: usize = 200;
+
+/// A failed operation, after the SDK's retries, or an answer the exporter cannot use:
+/// which operation, its label, and what a warning says about it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{operation} failed: {label}")]
 pub(crate) struct Failure {
     pub(crate) operation: &'static str,
     pub(crate) label: &'static str,
+    /// The service's message, else the innermost cause: one short line.
+    pub(crate) message: String,
+    /// The request ID of the answer, when one came.
+    pub(crate) request_id: Option<String>,
 }
 
 impl Failure {
-    /// Classifies `error`, the final error of `operation`.
-    pub(crate) fn of<E, R>(operation: &'static str, error: &SdkError<E, R>) -> Self
+    /// Classifies `error`, the final error of `operation`, and logs its whole chain at
+    /// debug level (the warning, if any, is the caller's, and short).
+    pub(crate) fn of<E>(operation: &'static str, error: &SdkError<E, HttpResponse>) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        E: ProvideErrorMetadata + StdError + 'static,
     {
+        let label = operation_label(error);
+        let service_message = match error {
+            SdkError::ServiceError(e) => e.err().message().map(str::to_owned),
+            _ => None,
+        };
+        let failure = Self {
+            operation,
+            label,
+            message: one_line(&service_message.unwrap_or_else(|| innermost(error))),
+            request_id: error.request_id().map(str::to_owned),
+        };
+        tracing::debug!(
+            operation,
+            error_code = label,
+            request_id = failure.request_id.as_deref(),
+            error = %DisplayErrorContext(error),
+            "AWS operation failed"
+        );
+        failure
+    }
+
+    /// An answer the SDK accepted and the exporter cannot use whole: `problem` says why.
+    pub(crate) fn malformed(
+        operation: &'static str,
+        problem: &str,
+        request_id: Option<&str>,
+    ) -> Self {
         Self {
             operation,
-            label: sdk_error_label(error),
+            label: label::MALFORMED,
+            message: one_line(problem),
+            request_id: request_id.map(str::to_owned),
         }
     }
 
-    /// Logs the failure once, as a warning with the operation, its label, the region,
-    /// the pool when there is one, and the SDK's whole error chain; returns it.
-    pub(crate) fn warn<E, R>(
-        self,
-        error: &SdkError<E, R>,
-        region: &str,
-        pool: Option<&str>,
-        message: &str,
-    ) -> Self
-    where
-        E: std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
+    /// A failure known only by its label, for pools a failed cycle could not read.
+    pub(crate) fn bare(operation: &'static str, label: &'static str) -> Self {
+        Self {
+            operation,
+            label,
+            message: String::new(),
+            request_id: None,
+        }
+    }
+
+    /// Logs the failure as one short warning: the operation, its label, the message,
+    /// the request ID, the region and the pool when there is one.
+    pub(crate) fn warn(&self, region: &str, pool: Option<&str>, what: &str) {
         tracing::warn!(
             operation = self.operation,
             error_code = self.label,
+            error_message = %self.message,
+            request_id = self.request_id.as_deref(),
             region,
             pool,
-            error = %aws_smithy_types::error::display::DisplayErrorContext(error),
-            "{message}"
+            "{what}"
         );
-        self
     }
 }
 
@@ -65,6 +109,24 @@ pub(crate) mod label {
     pub(crate) const MALFORMED: &str = "malformed_response";
     pub(crate) const OTHER: &str = "other";
 }
+
+/// Every label [`classify`] can give: the exception label's whole vocabulary.
+pub(crate) const LABELS: [&str; 14] = [
+    "InvalidParameterException",
+    "InternalErrorException",
+    "TooManyRequestsException",
+    "NotAuthorizedException",
+    "ResourceNotFoundException",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "ExpiredTokenException",
+    "ThrottlingException",
+    label::TIMEOUT,
+    label::CONNECTION,
+    label::CREDENTIALS,
+    label::MALFORMED,
+    label::OTHER,
+];
 
 /// Maps an AWS error code to its label: the documented Cognito exceptions and the common
 /// AWS-wide ones (STS spells some without the `Exception` suffix), else `other`.
@@ -88,45 +150,106 @@ pub(crate) fn is_throttling(label: &str) -> bool {
     matches!(label, "TooManyRequestsException" | "ThrottlingException")
 }
 
-/// The label of a failed attempt; `answered` when a response arrived.
-pub(super) fn classify(error: &OrchestratorError<ErasedError>, answered: bool) -> &'static str {
-    if error.is_timeout_error() {
-        return label::TIMEOUT;
-    }
-    if let Some(connector) = error.as_connector_error() {
-        return if connector.is_timeout() {
-            label::TIMEOUT
-        } else {
-            label::CONNECTION
-        };
-    }
-    if let Some(op) = error.as_operation_error() {
-        return match erased_code(op) {
-            Some(code) => code_label(code),
-            // No error code: the body was not the AWS error shape (an HTML page from a
-            // proxy, truncated JSON).
-            None => label::MALFORMED,
-        };
-    }
-    if error.is_response_error() {
-        // The body could not be read: the connection broke mid-answer.
-        if has_source::<std::io::Error>(error) {
-            return label::CONNECTION;
-        }
-        return label::MALFORMED;
-    }
-    if has_source::<aws_credential_types::provider::error::CredentialsError>(error) {
-        return label::CREDENTIALS;
-    }
-    if answered {
-        // An answer arrived and could not be turned into the operation's output or
-        // error: truncated JSON, a missing required member.
-        return label::MALFORMED;
-    }
-    label::OTHER
+/// What became of a call, as an attempt's error and an operation's final error both tell
+/// it: the one input of [`classify`].
+#[derive(Debug)]
+enum Fate<'a> {
+    /// A time limit ran out.
+    TimedOut,
+    /// No answer came: the request was not sent, or the connection failed first. With
+    /// the HTTP client's error when it came from there.
+    Unanswered {
+        connector: Option<&'a ConnectorError>,
+        error: &'a (dyn StdError + 'static),
+    },
+    /// The service answered with an error; its code, if the answer had one.
+    Refused(Option<&'a str>),
+    /// An answer came and could not be read whole or used.
+    Unreadable(&'a (dyn StdError + 'static)),
 }
 
-fn has_source<T: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+/// The label of a failure: the only place one is decided.
+fn classify(fate: Fate<'_>) -> &'static str {
+    match fate {
+        Fate::TimedOut => label::TIMEOUT,
+        Fate::Refused(Some(code)) => code_label(code),
+        // No error code: the body was not the AWS error shape (an HTML page from a
+        // proxy, truncated JSON).
+        Fate::Refused(None) => label::MALFORMED,
+        Fate::Unanswered { connector, error } => {
+            if connector.is_some_and(ConnectorError::is_timeout) {
+                label::TIMEOUT
+            } else if has_source::<aws_credential_types::provider::error::CredentialsError>(error) {
+                label::CREDENTIALS
+            } else if connector.is_some_and(|c| {
+                // Refused, reset, or closed before the answer (hyper's "incomplete
+                // message", which the HTTP client marks transient).
+                c.is_io() || c.as_other() == Some(ErrorKind::TransientError)
+            }) {
+                label::CONNECTION
+            } else {
+                label::OTHER
+            }
+        }
+        // The body could not be read because the connection broke mid-answer; else it
+        // was there and not what the operation promises.
+        Fate::Unreadable(error) if has_source::<std::io::Error>(error) => label::CONNECTION,
+        Fate::Unreadable(_) => label::MALFORMED,
+    }
+}
+
+/// The label of a failed attempt; `answered` when a response arrived.
+pub(super) fn attempt_label(
+    error: &OrchestratorError<ErasedError>,
+    answered: bool,
+) -> &'static str {
+    let fate = if error.is_timeout_error() {
+        Fate::TimedOut
+    } else if let Some(connector) = error.as_connector_error() {
+        Fate::Unanswered {
+            connector: Some(connector),
+            error,
+        }
+    } else if let Some(op) = error.as_operation_error() {
+        Fate::Refused(erased_code(op))
+    } else if error.is_response_error() || answered {
+        // An answer arrived and could not be turned into the operation's output or
+        // error: truncated JSON, a missing required member.
+        Fate::Unreadable(error)
+    } else {
+        // Before any answer and not the HTTP client's: the SDK turns these into a
+        // dispatch failure without a connector error kind, as `Unanswered` reads it.
+        Fate::Unanswered {
+            connector: None,
+            error,
+        }
+    };
+    classify(fate)
+}
+
+/// The label of an operation's final error.
+pub(crate) fn operation_label<E, R>(error: &SdkError<E, R>) -> &'static str
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let fate = match error {
+        SdkError::TimeoutError(_) => Fate::TimedOut,
+        SdkError::DispatchFailure(f) => Fate::Unanswered {
+            connector: f.as_connector_error(),
+            error,
+        },
+        SdkError::ServiceError(e) => Fate::Refused(e.err().code()),
+        SdkError::ResponseError(_) => Fate::Unreadable(error),
+        _ => Fate::Unanswered {
+            connector: None,
+            error,
+        },
+    };
+    classify(fate)
+}
+
+fn has_source<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
     let mut source = Some(error);
     while let Some(e) = source {
         if e.is::<T>() {
@@ -135,6 +258,28 @@ fn has_source<T: std::error::Error + 'static>(error: &(dyn std::error::Error + '
         source = e.source();
     }
     false
+}
+
+/// The last error of the chain: usually the one that says what happened in a few words.
+fn innermost(error: &(dyn StdError + 'static)) -> String {
+    let mut last = error;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
+}
+
+/// `text` on one line, at most [`MESSAGE_MAX`] characters.
+fn one_line(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MESSAGE_MAX)
+        .collect();
+    if text.chars().nth(MESSAGE_MAX).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 fn erased_code(error: &ErasedError) -> Option<&str> {
@@ -155,25 +300,5 @@ fn erased_code(error: &ErasedError) -> Option<&str> {
     None
 }
 
-/// The label of a final operation error.
-fn sdk_error_label<E, R>(error: &SdkError<E, R>) -> &'static str
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error {
-        SdkError::TimeoutError(_) => label::TIMEOUT,
-        SdkError::DispatchFailure(f) if f.is_timeout() => label::TIMEOUT,
-        SdkError::DispatchFailure(f) if f.is_io() => label::CONNECTION,
-        SdkError::ServiceError(e) => e.err().code().map_or(label::MALFORMED, code_label),
-        SdkError::ResponseError(_) => label::MALFORMED,
-        other
-            if std::error::Error::source(other).is_some_and(
-                has_source::<aws_credential_types::provider::error::CredentialsError>,
-            ) =>
-        {
-            label::CREDENTIALS
-        }
-        _ => label::OTHER,
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,14 +1,16 @@
 //! A target's connection to AWS: one SDK configuration (region, credentials, an HTTP
 //! client whose every attempt passes the target's rate `limiter`), and the Cognito and
-//! STS clients made from it, each with the interceptor (`attempts`) that counts every
-//! attempt under the target's identity. `errors` is the fixed vocabulary failures are
-//! labelled with.
+//! STS clients made from it, each with the interceptors that count every attempt under
+//! the target's identity (`attempts`) and refuse answers missing what the exporter needs
+//! (`members`). `errors` is the fixed vocabulary failures are labelled with.
 
 mod attempts;
 pub(crate) mod errors;
 mod limiter;
+mod members;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -22,8 +24,10 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use crate::config::{PollConfig, TargetConfig};
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
-use attempts::AttemptRecorder;
+use attempts::{AttemptRecorder, OPERATIONS};
+use errors::LABELS;
 use limiter::{LimitedClient, Limiter};
+use members::RequiredMembers;
 
 /// Attempts per operation, the first included. The SDK's standard mode backs off
 /// exponentially with jitter and treats TooManyRequestsException as throttling.
@@ -47,6 +51,8 @@ pub(crate) struct Connection {
     sts: aws_sdk_sts::Client,
     limiter: Arc<Limiter>,
     metrics: ApiMetrics,
+    /// Attempts made so far, by every client of the target.
+    attempts: Arc<AtomicU64>,
 }
 
 impl Connection {
@@ -111,12 +117,15 @@ impl Connection {
             target.role_account_id().unwrap_or_default(),
             region,
         ));
+        let attempts = Arc::new(AtomicU64::new(0));
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&sdk)
+                .interceptor(RequiredMembers)
                 .interceptor(AttemptRecorder {
                     id: Arc::clone(&provisional),
                     metrics: metrics.clone(),
                     limiter: Arc::clone(&limiter),
+                    attempts: Arc::clone(&attempts),
                 })
                 .build(),
         );
@@ -126,6 +135,7 @@ impl Connection {
             sts,
             limiter,
             metrics: metrics.clone(),
+            attempts,
         })
     }
 
@@ -144,16 +154,35 @@ impl Connection {
         &self.sts
     }
 
+    /// Attempts made so far by the target's clients, SDK retries included.
+    pub(crate) fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    /// The account is known: what was counted under the provisional identity moves to
+    /// `id`, so no series stays behind under a placeholder account. (The STS client
+    /// keeps counting under the provisional identity, but it has done its work.)
+    pub(crate) fn identified(&self, id: &TargetId) {
+        let operations: Vec<&'static str> = OPERATIONS
+            .into_iter()
+            .chain([errors::label::OTHER])
+            .collect();
+        self.metrics
+            .move_target(&self.provisional, id, &operations, &LABELS);
+    }
+
     /// The Cognito client of the target `id`, whose attempts (and time waiting on the
     /// limiter) are counted under it.
     pub(crate) fn cognito(&self, id: &TargetId) -> aws_sdk_cognitoidentityprovider::Client {
         self.limiter.count_waits(self.metrics.limiter_wait(id));
         aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+                .interceptor(RequiredMembers)
                 .interceptor(AttemptRecorder {
                     id: Arc::new(id.clone()),
                     metrics: self.metrics.clone(),
                     limiter: Arc::clone(&self.limiter),
+                    attempts: Arc::clone(&self.attempts),
                 })
                 .build(),
         )

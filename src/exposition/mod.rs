@@ -1,9 +1,11 @@
 //! The latest rendered exposition of every target, assembled into the body a scrape
 //! serves.
 //!
-//! A target's task holds a `TargetSlot` and publishes each cycle's snapshot through
-//! it: the snapshot is rendered outside any lock, re-rendering only what changed since
-//! the target's last render (`cache`), then every target's [`Segment`]s are assembled
+//! A target's task claims a `TargetSlot` for its identity, and no two live slots share
+//! one (two targets publishing the same account and region would overwrite each other's
+//! series cycle by cycle); it publishes each cycle's snapshot through it: the snapshot is
+//! rendered outside any lock, re-rendering only what changed since the target's last
+//! render (`cache`), then every target's [`Segment`]s are assembled
 //! into the list of shared text chunks and the single gzip buffer a scrape serves, and
 //! swapped in whole. Dropping the slot removes the target's series; no other target is
 //! touched. A scrape loads the current assembly (one atomic load), encodes the
@@ -68,6 +70,8 @@ impl Format {
 pub struct Exposition {
     headers: Vec<Segment>,
     targets: Mutex<BTreeMap<TargetId, Arc<TargetRender>>>,
+    /// Which target (by its index in the configuration) holds each live slot.
+    claims: Mutex<BTreeMap<TargetId, usize>>,
     current: ArcSwap<Assembly>,
     /// The exporter's own metrics, encoded on each scrape.
     registry: Registry,
@@ -88,6 +92,7 @@ impl Exposition {
         let exposition = Self {
             headers: cache::family_headers()?,
             targets: Mutex::default(),
+            claims: Mutex::default(),
             current: ArcSwap::default(),
             registry,
             plain_scraped: AtomicU64::new(0),
@@ -98,13 +103,20 @@ impl Exposition {
         Ok(exposition)
     }
 
-    /// The place of target `id` in the exposition: what it publishes replaces its
-    /// previous series, and dropping it removes them.
-    pub(crate) fn slot(self: &Arc<Self>, id: TargetId) -> TargetSlot {
-        TargetSlot {
+    /// The place of identity `id` in the exposition, for the target `owner` (its index
+    /// in the configuration): what it publishes replaces its previous series, and
+    /// dropping it removes them. Refused while another slot of `id` lives, so one
+    /// identity is published by one target.
+    pub(crate) fn claim(self: &Arc<Self>, id: TargetId, owner: usize) -> Result<TargetSlot, Taken> {
+        let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&holder) = claims.get(&id) {
+            return Err(Taken { id, holder });
+        }
+        claims.insert(id.clone(), owner);
+        Ok(TargetSlot {
             exposition: Arc::clone(self),
             id,
-        }
+        })
     }
 
     /// Replaces the series of target `id` with those of `snapshot`, leaving every other
@@ -280,6 +292,16 @@ fn segments<'a>(
 /// Room for the exporter's own metrics of a few targets without growing the string.
 const TAIL_CAPACITY: usize = 4096;
 
+/// A claim refused: another target holds a slot for that identity.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("targets[{holder}] already publishes {id}")]
+pub(crate) struct Taken {
+    /// The identity claimed.
+    pub(crate) id: TargetId,
+    /// The index of the target holding it.
+    pub(crate) holder: usize,
+}
+
 /// A target's place in the [`Exposition`]; its series leave with it.
 #[derive(Debug)]
 pub(crate) struct TargetSlot {
@@ -301,7 +323,15 @@ impl TargetSlot {
 
 impl Drop for TargetSlot {
     fn drop(&mut self) {
+        // Series first: once the claim is released another target may publish `id`,
+        // and this removal must not take its series.
         self.exposition.remove(&self.id);
+        let mut claims = self
+            .exposition
+            .claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        claims.remove(&self.id);
     }
 }
 

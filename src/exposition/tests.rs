@@ -128,14 +128,16 @@ fn families_stay_contiguous_across_targets() {
 #[test]
 fn a_dropped_slot_takes_its_target_away_and_leaves_the_others() {
     let (exposition, _) = exposition();
-    let kept = exposition.slot(id("us-east-1"));
+    let kept = exposition.claim(id("us-east-1"), 0).expect("free");
     kept.publish(&snapshot("us-east-1", 2)).expect("publish");
-    let provisional = exposition.slot(TargetId::new("", "eu-west-1"));
+    let provisional = exposition
+        .claim(TargetId::new("", "eu-west-1"), 1)
+        .expect("free");
     provisional
         .publish(&snapshot("eu-west-1", 0))
         .expect("publish");
     // Identified: the new slot publishes first, so the target is never missing.
-    let identified = exposition.slot(id("eu-west-1"));
+    let identified = exposition.claim(id("eu-west-1"), 1).expect("free");
     identified
         .publish(&snapshot("eu-west-1", 1))
         .expect("publish");
@@ -161,6 +163,37 @@ fn a_dropped_slot_takes_its_target_away_and_leaves_the_others() {
         text.contains("aws_region=\"us-east-1\",pool=\"us-east-1_1\""),
         "{text}"
     );
+}
+
+#[test]
+fn one_identity_has_one_live_slot() {
+    let (exposition, _) = exposition();
+    let first = exposition.claim(id("eu-west-1"), 0).expect("free");
+    first.publish(&snapshot("eu-west-1", 1)).expect("publish");
+    let refused = exposition
+        .claim(id("eu-west-1"), 3)
+        .expect_err("taken by targets[0]");
+    assert_eq!(
+        refused,
+        Taken {
+            id: id("eu-west-1"),
+            holder: 0
+        }
+    );
+    assert_eq!(
+        refused.to_string(),
+        "targets[0] already publishes 123456789012 in eu-west-1"
+    );
+    // Another region is another identity.
+    let other = exposition.claim(id("us-east-1"), 3).expect("free");
+    drop(first);
+    let second = exposition.claim(id("eu-west-1"), 3).expect("released");
+    let text = String::from_utf8(concat(
+        exposition.body(Format::Classic, false).expect("body"),
+    ))
+    .expect("utf-8");
+    assert!(!text.contains("eu-west-1_0"), "{text}");
+    drop((other, second));
 }
 
 #[test]

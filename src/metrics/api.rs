@@ -51,6 +51,19 @@ pub struct ApiMetrics {
     pub(crate) limiter_wait_seconds: Family<TargetLabels, Counter<f64, AtomicU64>>,
 }
 
+/// Moves the count of series `from` onto series `to` and removes `from`.
+pub(crate) fn move_counter<L>(family: &Family<L, Counter>, from: &L, to: &L)
+where
+    L: Clone + std::hash::Hash + Eq,
+{
+    // The read guard of `get` must be gone before `remove` takes the write lock.
+    let Some(count) = family.get(from).map(|c| c.get()) else {
+        return;
+    };
+    family.remove(from);
+    family.get_or_create(to).inc_by(count);
+}
+
 impl ApiMetrics {
     /// Creates the counters and registers them in `registry`.
     pub fn register(registry: &mut Registry) -> Self {
@@ -94,6 +107,43 @@ impl ApiMetrics {
                 operation,
             })
             .inc();
+    }
+
+    /// Moves every series of target `from` to target `to`, adding to what `to` has
+    /// counted: `operations` and `exceptions` are every value those labels can take.
+    /// Nothing is left under `from`.
+    pub(crate) fn move_target(
+        &self,
+        from: &TargetId,
+        to: &TargetId,
+        operations: &[&'static str],
+        exceptions: &[&'static str],
+    ) {
+        if from == to {
+            return;
+        }
+        for &operation in operations {
+            let labels = |id: &TargetId| OperationLabels {
+                aws_account_id: id.account_id.clone(),
+                aws_region: id.region.clone(),
+                operation,
+            };
+            move_counter(&self.requests, &labels(from), &labels(to));
+            for &exception in exceptions {
+                let labels = |id: &TargetId| ErrorLabels {
+                    aws_account_id: id.account_id.clone(),
+                    aws_region: id.region.clone(),
+                    operation,
+                    exception,
+                };
+                move_counter(&self.errors, &labels(from), &labels(to));
+            }
+        }
+        let (old, new) = (TargetLabels::from(from), TargetLabels::from(to));
+        if let Some(waited) = self.limiter_wait_seconds.get(&old).map(|c| c.get()) {
+            self.limiter_wait_seconds.remove(&old);
+            self.limiter_wait_seconds.get_or_create(&new).inc_by(waited);
+        }
     }
 
     /// The counter of the target `id`'s time waiting on its limiter.

@@ -8,10 +8,12 @@ use crate::model::{Destination, Kind, Level, LogDelivery, Source};
 
 /// Converts an answer into the model. An unknown enum value or a destination without its
 /// ARN makes the whole answer unusable: exporting the part we understand would report 0
-/// for a destination that may well be configured, and raise false alerts.
+/// for a destination that may well be configured, and raise false alerts. So does an
+/// answer without its configuration (the client refuses those before they get here:
+/// see `aws::members`); only an empty list of configurations means "none".
 pub(super) fn delivery(out: &GetLogDeliveryConfigurationOutput) -> Result<LogDelivery, String> {
     let Some(config) = out.log_delivery_configuration() else {
-        return Ok(LogDelivery::default());
+        return Err("no LogDeliveryConfiguration".to_owned());
     };
     let mut destinations = Vec::new();
     for entry in config.log_configurations() {
@@ -79,5 +81,21 @@ mod tests {
             .expect("required fields set");
         let err = entry_destinations(&entry).expect_err("unknown level");
         assert!(err.contains("DEBUG"), "{err}");
+    }
+
+    #[test]
+    fn only_an_empty_list_means_nothing_configured() {
+        let empty = GetLogDeliveryConfigurationOutput::builder()
+            .log_delivery_configuration(
+                aws_sdk_cognitoidentityprovider::types::LogDeliveryConfigurationType::builder()
+                    .user_pool_id("eu-west-1_a")
+                    .set_log_configurations(Some(Vec::new()))
+                    .build()
+                    .expect("required fields set"),
+            )
+            .build();
+        assert_eq!(delivery(&empty), Ok(LogDelivery::default()));
+        let absent = GetLogDeliveryConfigurationOutput::builder().build();
+        assert!(delivery(&absent).is_err());
     }
 }

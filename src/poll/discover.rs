@@ -1,96 +1,159 @@
-//! Who a target is and which pools it has: `GetCallerIdentity` once, then on every cycle
-//! `ListUserPools` (paginated), or `DescribeUserPool` for each pool the target names.
+//! Who a target is and which pools it has: `GetCallerIdentity` until it answers, then on
+//! every cycle `ListUserPools` (paginated), or `DescribeUserPool` for each pool the target
+//! names whose name is not known yet.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::operation::RequestId;
 
 use super::fold::TargetState;
 use crate::aws::Connection;
 use crate::aws::errors::{Failure, NOT_FOUND};
 use crate::config::TargetConfig;
+use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
 
 /// A pool's ID and name.
 pub(super) type Pool = (Arc<str>, Arc<str>);
 
+/// What discovery found.
+#[derive(Debug, Default)]
+pub(super) struct Discovery {
+    pub(super) pools: Vec<Pool>,
+    /// Configured pools `DescribeUserPool` could not describe, for the cycle's report.
+    pub(super) failures: Vec<(Arc<str>, Failure)>,
+    /// Operations called to find them.
+    pub(super) calls: usize,
+}
+
 /// The target's identity, from `GetCallerIdentity`.
-pub(super) async fn identify(connection: &Connection) -> Result<TargetId, Failure> {
+pub(super) async fn identify(
+    connection: &Connection,
+    metrics: &ApiMetrics,
+) -> Result<TargetId, Failure> {
+    const OPERATION: &str = "GetCallerIdentity";
     match connection.sts().get_caller_identity().send().await {
-        Ok(out) => {
-            let account = out
-                .account()
-                .unwrap_or(&connection.provisional().account_id);
-            Ok(TargetId::new(account, connection.region()))
-        }
-        Err(e) => Err(Failure::of("GetCallerIdentity", &e).warn(
-            &e,
-            connection.region(),
-            None,
-            "cannot learn the target's account",
-        )),
+        Ok(out) => match out.account() {
+            Some(account) if !account.is_empty() => Ok(TargetId::new(account, connection.region())),
+            // The client refuses such answers (`aws::members`); should one get through,
+            // it still names no account, and a placeholder would pass for one.
+            _ => {
+                metrics.error(
+                    connection.provisional(),
+                    OPERATION,
+                    crate::aws::errors::label::MALFORMED,
+                );
+                Err(Failure::malformed(
+                    OPERATION,
+                    "no Account",
+                    out.request_id(),
+                ))
+            }
+        },
+        Err(e) => Err(Failure::of(OPERATION, &e)),
     }
 }
 
 /// The target's pools: listed, or the configured IDs with names from DescribeUserPool
-/// (remembered, since a pool's name never changes).
+/// (remembered once known, since a pool's name never changes).
 pub(super) async fn pools(
     target: &TargetConfig,
     cognito: &Client,
     id: &TargetId,
-    state: &TargetState,
-) -> Result<Vec<Pool>, Failure> {
+    metrics: &ApiMetrics,
+    state: &mut TargetState,
+) -> Result<Discovery, Failure> {
     let Some(ids) = &target.user_pools else {
-        return list(cognito, id).await;
+        return list(cognito, id, metrics).await;
     };
-    let mut pools = Vec::with_capacity(ids.len());
+    let mut found = Discovery::default();
     for pool in ids {
-        if let Some((record, _)) = state.pools.get(pool.as_str()) {
-            pools.push((record.id.clone(), record.name.clone()));
+        let pool: Arc<str> = Arc::from(pool.as_str());
+        if let Some(name) = state.names.get(&pool) {
+            found.pools.push((pool.clone(), name.clone()));
             continue;
         }
-        match cognito.describe_user_pool().user_pool_id(pool).send().await {
+        found.calls += 1;
+        match cognito
+            .describe_user_pool()
+            .user_pool_id(&*pool)
+            .send()
+            .await
+        {
             Ok(out) => {
-                let name = out.user_pool().and_then(|p| p.name()).unwrap_or(pool);
-                pools.push((Arc::from(pool.as_str()), Arc::from(name)));
+                // The client refuses answers without `UserPool` (`aws::members`).
+                let name: Arc<str> =
+                    Arc::from(out.user_pool().and_then(|p| p.name()).unwrap_or(&pool));
+                state.names.insert(pool.clone(), name.clone());
+                found.pools.push((pool, name));
             }
             Err(e) => {
-                let failure = Failure::of("DescribeUserPool", &e).warn(
-                    &e,
-                    &id.region,
-                    Some(pool),
-                    "cannot describe a configured user pool",
-                );
+                let failure = Failure::of("DescribeUserPool", &e);
                 if failure.label != NOT_FOUND {
-                    // Poll it anyway under its ID; its own call will say what is wrong.
-                    pools.push((Arc::from(pool.as_str()), Arc::from(pool.as_str())));
+                    // Poll it anyway under its ID; its own call will say what is wrong,
+                    // and the next cycle asks for its name again.
+                    found.pools.push((pool.clone(), pool.clone()));
                 }
+                found.failures.push((pool, failure));
             }
         }
     }
-    Ok(pools)
+    Ok(found)
 }
 
-async fn list(cognito: &Client, id: &TargetId) -> Result<Vec<Pool>, Failure> {
-    let mut pools = Vec::new();
+async fn list(cognito: &Client, id: &TargetId, metrics: &ApiMetrics) -> Result<Discovery, Failure> {
+    const OPERATION: &str = "ListUserPools";
+    let mut found = Discovery::default();
+    // Every token the listing was given: one given twice would lead round the same
+    // pages forever.
+    let mut tokens = HashSet::new();
+    // Each pool once, however often a broken listing repeats it: until its deadline
+    // ends it, an endless listing then holds no more than the account's pools.
+    let mut listed: HashSet<Arc<str>> = HashSet::new();
     let mut token: Option<String> = None;
     loop {
-        let page = cognito
+        found.calls += 1;
+        let out = cognito
             .list_user_pools()
             .max_results(60)
             .set_next_token(token.take())
             .send()
-            .await;
-        let out = page.map_err(|e| {
-            Failure::of("ListUserPools", &e).warn(&e, &id.region, None, "cannot list user pools")
-        })?;
-        pools.extend(out.user_pools().iter().filter_map(|p| {
-            let id = p.id()?;
-            Some((Arc::from(id), Arc::from(p.name().unwrap_or(id))))
-        }));
+            .await
+            .map_err(|e| Failure::of(OPERATION, &e))?;
+        for pool in out.user_pools() {
+            // The client refuses pools without an ID (`aws::members`); a pool skipped
+            // here would lose its series without a word.
+            let Some(pool_id) = pool.id().filter(|i| !i.is_empty()) else {
+                metrics.error(id, OPERATION, crate::aws::errors::label::MALFORMED);
+                return Err(Failure::malformed(
+                    OPERATION,
+                    "a pool without its Id",
+                    out.request_id(),
+                ));
+            };
+            let pool_id: Arc<str> = Arc::from(pool_id);
+            if listed.insert(pool_id.clone()) {
+                let name = pool.name().map_or_else(|| pool_id.clone(), Arc::from);
+                found.pools.push((pool_id, name));
+            }
+        }
         match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(pools),
+            Some(next) if !next.is_empty() => {
+                if !tokens.insert(next.to_owned()) {
+                    // The SDK accepted the answer, so its interceptor counted no error;
+                    // this is one, and it is counted here.
+                    metrics.error(id, OPERATION, crate::aws::errors::label::MALFORMED);
+                    return Err(Failure::malformed(
+                        OPERATION,
+                        "a NextToken given before came back: the listing would never end",
+                        out.request_id(),
+                    ));
+                }
+                token = Some(next.to_owned());
+            }
+            _ => return Ok(found),
         }
     }
 }

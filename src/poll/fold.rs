@@ -2,12 +2,13 @@
 //! pools take their new configuration, gone pools leave, failed pools keep their last
 //! known configuration until it is too old to serve.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
+use crate::aws::errors::Failure;
 use crate::model::{LogDelivery, PoolRecord};
 
 /// What a target remembers between cycles.
@@ -15,6 +16,9 @@ use crate::model::{LogDelivery, PoolRecord};
 pub(crate) struct TargetState {
     /// Pools of the last cycle by ID, with the instant of their last successful read.
     pub(super) pools: BTreeMap<Arc<str>, (PoolRecord, Option<Instant>)>,
+    /// Names `DescribeUserPool` gave the configured pools: a pool's name never changes,
+    /// so each is asked for until it is known, and only then.
+    pub(super) names: HashMap<Arc<str>, Arc<str>>,
 }
 
 /// The result of reading one pool.
@@ -22,8 +26,29 @@ pub(crate) struct TargetState {
 pub(super) enum PoolOutcome {
     Read(LogDelivery),
     Gone,
-    /// With the error label.
-    Failed(&'static str),
+    Failed(Failure),
+}
+
+/// Folds a cycle that read no pool (the listing failed, or the cycle ran out of time):
+/// every known pool failed with `label`, ageing toward staleness, none dropped.
+pub(super) fn fail_all(
+    state: &mut TargetState,
+    operation: &'static str,
+    label: &'static str,
+    max_staleness: Duration,
+) {
+    let outcomes = state
+        .pools
+        .iter()
+        .map(|(id, (r, _))| {
+            (
+                id.clone(),
+                r.name.clone(),
+                PoolOutcome::Failed(Failure::bare(operation, label)),
+            )
+        })
+        .collect();
+    fold(state, outcomes, max_staleness);
 }
 
 /// Folds a cycle's outcomes into the records: read pools take their new configuration,
@@ -97,6 +122,10 @@ mod tests {
         (Arc::from(id), Arc::from(format!("name-{id}")), o)
     }
 
+    fn failed() -> PoolOutcome {
+        PoolOutcome::Failed(Failure::bare("GetLogDeliveryConfiguration", "timeout"))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn failed_pools_keep_their_matrix_until_stale() {
         let mut state = TargetState::default();
@@ -110,10 +139,7 @@ mod tests {
         tokio::time::advance(Duration::from_secs(600)).await;
         fold(
             &mut state,
-            vec![
-                outcome("a", PoolOutcome::Failed("timeout")),
-                outcome("b", read()),
-            ],
+            vec![outcome("a", failed()), outcome("b", read())],
             staleness,
         );
         let a = &state.pools["a"].0;
@@ -122,10 +148,7 @@ mod tests {
         tokio::time::advance(Duration::from_secs(301)).await;
         fold(
             &mut state,
-            vec![
-                outcome("a", PoolOutcome::Failed("timeout")),
-                outcome("b", read()),
-            ],
+            vec![outcome("a", failed()), outcome("b", read())],
             staleness,
         );
         let a = &state.pools["a"].0;
@@ -139,18 +162,26 @@ mod tests {
         let staleness = Duration::from_secs(5);
         fold(&mut state, vec![outcome("a", read())], staleness);
         tokio::time::advance(Duration::from_secs(20)).await; // a slow cycle
-        fold(
-            &mut state,
-            vec![outcome("a", PoolOutcome::Failed("timeout"))],
-            staleness,
-        );
+        fold(&mut state, vec![outcome("a", failed())], staleness);
         assert!(!state.pools["a"].0.is_stale());
+        fold(&mut state, vec![outcome("a", failed())], staleness);
+        assert!(state.pools["a"].0.is_stale());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cycle_that_read_nothing_keeps_every_pool() {
+        let mut state = TargetState::default();
+        let staleness = Duration::from_secs(900);
         fold(
             &mut state,
-            vec![outcome("a", PoolOutcome::Failed("timeout"))],
+            vec![outcome("a", read()), outcome("b", read())],
             staleness,
         );
-        assert!(state.pools["a"].0.is_stale());
+        fail_all(&mut state, "ListUserPools", "timeout", staleness);
+        assert_eq!(state.pools.len(), 2);
+        for (record, _) in state.pools.values() {
+            assert!(!record.success && !record.is_stale(), "{record:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

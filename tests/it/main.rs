@@ -8,11 +8,15 @@
 mod harness;
 
 mod cli;
+mod deadline;
 mod degradation;
 mod exposition;
 mod faults;
 mod flood;
 mod hardening;
+mod identity;
 mod lifecycle;
 mod listening;
+mod logs;
+mod malformed;
 mod secured;

@@ -3,7 +3,8 @@
 //!
 //! Order matters and mirrors AWS: authentication problems are answered before any fault;
 //! the rate limit and injected errors before the body is parsed; damage to an answer
-//! (`truncated_json`, `unknown_enum`, ...) after the operation ran, so its effects stick.
+//! (`truncated_json`, `unknown_enum`, `looping_token`, ...) after the operation ran, so
+//! its effects stick.
 
 use std::collections::HashMap;
 use std::io;
@@ -238,7 +239,12 @@ async fn answer(
             let (status, code, content_type, bytes) = call.error_parts(&err);
             (status, content_type, Some(code), bytes)
         }
-        Ok(Value::String(xml)) => (StatusCode::OK, XML_CONTENT_TYPE, None, Bytes::from(xml)),
+        Ok(Value::String(mut xml)) => {
+            if let Some(Fault::MissingField { field }) = &damage {
+                xml = mangle::missing_xml_element(&xml, field);
+            }
+            (StatusCode::OK, XML_CONTENT_TYPE, None, Bytes::from(xml))
+        }
         Ok(mut value) => {
             match &damage {
                 Some(Fault::DeleteAfterList) => {
@@ -252,6 +258,10 @@ async fn answer(
                 }
                 Some(Fault::MissingField { field }) => {
                     mangle::missing_field(&mut value, field, &scope)
+                }
+                Some(Fault::LoopingToken) => mangle::looping_token(&mut value, &scope),
+                Some(Fault::EndlessToken) => {
+                    mangle::endless_token(&mut value, &scope, &call.request_id)
                 }
                 _ => {}
             }
@@ -269,9 +279,15 @@ async fn answer(
             (Event::Injected("truncated_json"), mangle::truncate(bytes))
         }
         (Some(Fault::Reset { .. }), _) => (Event::Injected("reset"), bytes),
-        (Some(f @ (Fault::UnknownEnum { .. } | Fault::MissingField { .. })), None) => {
-            (Event::Injected(f.kind()), bytes)
-        }
+        (
+            Some(
+                f @ (Fault::UnknownEnum { .. }
+                | Fault::MissingField { .. }
+                | Fault::LoopingToken
+                | Fault::EndlessToken),
+            ),
+            None,
+        ) => (Event::Injected(f.kind()), bytes),
         (_, Some(code)) => (Event::Error(code), bytes),
         (_, None) => (Event::Ok, bytes),
     };

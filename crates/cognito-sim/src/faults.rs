@@ -127,7 +127,8 @@ pub enum Fault {
         field: EnumField,
     },
     /// `kind=missing_field[,field=NAME]`: remove member `NAME` (default `LogLevel`)
-    /// wherever it occurs in the answer (log configurations are made up as above).
+    /// wherever it occurs in the answer (log configurations are made up as above): a
+    /// JSON member of a Cognito answer, an XML element of an STS one.
     MissingField {
         /// The member name, as it is on the wire.
         field: String,
@@ -135,6 +136,14 @@ pub enum Fault {
     /// `kind=delete_after_list`: `ListUserPools` answers normally, then deletes the first
     /// pool it returned.
     DeleteAfterList,
+    /// `kind=looping_token`: `ListUserPools` answers with a `NextToken` that leads back
+    /// to the first page, the same token every time, so a client that follows it goes
+    /// round the same pages forever.
+    LoopingToken,
+    /// `kind=endless_token`: `ListUserPools` answers with a `NextToken` that leads back
+    /// to the first page and is never the same twice, so only a client's own limit ends
+    /// the listing.
+    EndlessToken,
 }
 
 /// The enum member an [`Fault::UnknownEnum`] corrupts.
@@ -159,6 +168,8 @@ impl Fault {
             Fault::UnknownEnum { .. } => "unknown_enum",
             Fault::MissingField { .. } => "missing_field",
             Fault::DeleteAfterList => "delete_after_list",
+            Fault::LoopingToken => "looping_token",
+            Fault::EndlessToken => "endless_token",
         }
     }
 
@@ -167,8 +178,9 @@ impl Fault {
         let cognito = COGNITO_OPERATIONS.contains(&op);
         match self {
             Fault::UnknownEnum { .. } => op.ends_with("LogDeliveryConfiguration"),
-            Fault::MissingField { .. } => cognito,
-            Fault::DeleteAfterList => op == "ListUserPools",
+            Fault::DeleteAfterList | Fault::LoopingToken | Fault::EndlessToken => {
+                op == "ListUserPools"
+            }
             _ => cognito || STS_OPERATIONS.contains(&op),
         }
     }
@@ -333,9 +345,25 @@ mod tests {
         let sts = any.clone().operation("AssumeRole").account("222222222222");
         assert!(sts.matches("AssumeRole", "222222222222", "K", "r"));
         assert!(!sts.matches("AssumeRole", "111111111111", "K", "r"));
-        let list_only = FaultRule::new(Fault::DeleteAfterList);
-        assert!(!list_only.matches("DescribeUserPool", "1", "K", "r"));
-        assert!(list_only.matches("ListUserPools", "1", "K", "r"));
+        for fault in [
+            Fault::DeleteAfterList,
+            Fault::LoopingToken,
+            Fault::EndlessToken,
+        ] {
+            let list_only = FaultRule::new(fault);
+            assert!(!list_only.matches("DescribeUserPool", "1", "K", "r"));
+            assert!(list_only.matches("ListUserPools", "1", "K", "r"));
+        }
+        let missing = FaultRule::new(Fault::MissingField {
+            field: "Account".into(),
+        });
+        assert!(
+            !missing.matches("GetCallerIdentity", "1", "K", "r"),
+            "STS only by name"
+        );
+        let missing = missing.operation("GetCallerIdentity");
+        assert!(missing.problems().is_empty(), "{:?}", missing.problems());
+        assert!(missing.matches("GetCallerIdentity", "1", "K", "r"));
         assert_eq!(
             "5/10".parse(),
             Ok(RateLimit {

@@ -20,11 +20,16 @@ FAULTS
     --fault reset,after_bytes=10             --fault truncated_json,count=1
     --fault html_502,rate=0.1                --fault unknown_enum,field=EventSource
     --fault missing_field,field=LogLevel     --fault delete_after_list,count=1
+    --fault missing_field,field=Account,op=GetCallerIdentity
+    --fault looping_token,count=5            --fault endless_token
   Kinds: error (code, message), latency (ms, jitter_ms), stall (ms), reset (after_bytes),
   truncated_json, html_502, unknown_enum (field: LogLevel|EventSource),
-  missing_field (field), delete_after_list. Matchers: operation (default: every Cognito
-  operation; STS's GetCallerIdentity and AssumeRole only by name), account (for
-  AssumeRole: the role's account), access_key, region. Firing: rate (0-1, default 1),
+  missing_field (field: a JSON member, or for STS an XML element), delete_after_list,
+  looping_token (ListUserPools: a NextToken back to the first page, the same every time),
+  endless_token (ListUserPools: a NextToken back to the first page, never the same
+  twice). Matchers: operation (default: every Cognito operation; STS's
+  GetCallerIdentity and AssumeRole only by name), account (for AssumeRole: the role's
+  account), access_key, region. Firing: rate (0-1, default 1),
   count (at most this many times). Error codes: InvalidParameterException,
   InternalErrorException, TooManyRequestsException, NotAuthorizedException,
   ResourceNotFoundException, AccessDeniedException, UnrecognizedClientException,

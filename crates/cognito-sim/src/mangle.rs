@@ -1,5 +1,6 @@
-//! Damaged answers for the malformed-response and connection faults: what a client gets
-//! when a proxy, a network or a newer API version misbehaves.
+//! Damaged answers for the malformed-response, pagination and connection faults: what a
+//! client gets when a proxy, a network, a newer API version or a buggy service
+//! misbehaves.
 
 use std::io;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use super::body::Body;
 use super::cognito::Scope;
 use super::faults::EnumField;
+use super::pagination;
 
 /// A load balancer's error page, as clients meet it in front of real services.
 pub(crate) fn html_502() -> Bytes {
@@ -63,6 +65,41 @@ pub(crate) fn missing_field(answer: &mut Value, field: &str, scope: &Scope<'_>) 
     // Make sure a log-delivery answer has configurations for a field to be missing from.
     let _ = configurations(answer, scope);
     remove_everywhere(answer, field);
+}
+
+/// Removes every element `field` (`<field>...</field>` or `<field/>`) from an XML
+/// answer. The simulator's XML has no attributes on these elements and no CDATA.
+pub(crate) fn missing_xml_element(xml: &str, field: &str) -> String {
+    let (open, close, empty) = (
+        format!("<{field}>"),
+        format!("</{field}>"),
+        format!("<{field}/>"),
+    );
+    let mut out = xml.replace(&empty, "");
+    while let Some(start) = out.find(&open) {
+        let Some(end) = out[start..].find(&close).map(|e| start + e + close.len()) else {
+            break;
+        };
+        out.replace_range(start..end, "");
+    }
+    out
+}
+
+/// Gives a `ListUserPools` answer a `NextToken` back to the first page: the same token
+/// each time.
+pub(crate) fn looping_token(answer: &mut Value, scope: &Scope<'_>) {
+    answer["NextToken"] = json!(pagination::encode_token(scope.account, scope.region, 0));
+}
+
+/// Gives a `ListUserPools` answer a `NextToken` back to the first page, tagged with
+/// `tag` (the request's ID), so that no two are the same.
+pub(crate) fn endless_token(answer: &mut Value, scope: &Scope<'_>, tag: &str) {
+    answer["NextToken"] = json!(pagination::encode_tagged_token(
+        scope.account,
+        scope.region,
+        0,
+        tag
+    ));
 }
 
 fn remove_everywhere(value: &mut Value, field: &str) {
@@ -136,6 +173,35 @@ mod tests {
         missing_field(&mut empty, "LogLevel", &SCOPE);
         let c = &empty["LogDeliveryConfiguration"]["LogConfigurations"][0];
         assert!(c.get("LogLevel").is_none() && c.get("EventSource").is_some());
+    }
+
+    #[test]
+    fn missing_xml_elements_vanish_everywhere() {
+        let xml = "<R><Result><Arn>a</Arn><Account>1</Account></Result><Account/></R>";
+        assert_eq!(
+            missing_xml_element(xml, "Account"),
+            "<R><Result><Arn>a</Arn></Result></R>"
+        );
+        assert_eq!(missing_xml_element(xml, "UserId"), xml);
+    }
+
+    #[test]
+    fn page_tokens_lead_back_to_the_start() {
+        let mut a = json!({"UserPools": []});
+        looping_token(&mut a, &SCOPE);
+        let looping = a["NextToken"].clone();
+        looping_token(&mut a, &SCOPE);
+        assert_eq!(a["NextToken"], looping, "the same token each time");
+        endless_token(&mut a, &SCOPE, "r-1");
+        let first = a["NextToken"].clone();
+        endless_token(&mut a, &SCOPE, "r-2");
+        assert_ne!(a["NextToken"], first, "a new token each time");
+        for token in [&looping, &first] {
+            let input = json!({"MaxResults": 60, "NextToken": token});
+            let page = pagination::parse_request(&input, SCOPE.account, SCOPE.region)
+                .expect("a valid token");
+            assert_eq!(page.after, Some(0), "back to the first page");
+        }
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `ListUserPools` paging. A page resumes after the creation sequence number of the last
 //! pool it returned, so pools created or deleted between pages neither repeat nor shift
 //! the rest. The `NextToken` is opaque to clients and bound to its account and region.
+//! A token may carry a tag after the position, which changes nothing but the token: the
+//! `endless_token` fault tags each token it makes with its request's ID, so that no two
+//! are the same.
 
 use std::collections::BTreeMap;
 
@@ -63,6 +66,12 @@ pub(crate) fn encode_token(account: &str, region: &str, after: u64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}:{account}:{region}:{after}"))
 }
 
+/// A token for the same position as [`encode_token`]'s, told apart by `tag` (which must
+/// not contain `:`).
+pub(crate) fn encode_tagged_token(account: &str, region: &str, after: u64, tag: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}:{account}:{region}:{after}:{tag}"))
+}
+
 fn decode_token(token: &str, account: &str, region: &str) -> Result<u64, ApiError> {
     let invalid = || ApiError::invalid_parameter("Invalid NextToken");
     let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
@@ -74,8 +83,11 @@ fn decode_token(token: &str, account: &str, region: &str) -> Result<u64, ApiErro
         parts.next(),
         parts.next(),
         parts.next(),
+        parts.next(),
     ) {
-        (Some(TOKEN_PREFIX), Some(a), Some(r), Some(seq), None) if a == account && r == region => {
+        (Some(TOKEN_PREFIX), Some(a), Some(r), Some(seq), _tag, None)
+            if a == account && r == region =>
+        {
             seq.parse().map_err(|_| invalid())
         }
         _ => Err(invalid()),
@@ -170,6 +182,11 @@ mod tests {
             let err = parse_request(&input, account, region).expect_err("foreign token");
             assert_eq!(err.message, "Invalid NextToken");
         }
+        let tagged = encode_tagged_token("123456789012", "eu-west-1", 42, "r-1");
+        assert_ne!(tagged, token);
+        let input = json!({"MaxResults": 10, "NextToken": tagged});
+        let req = parse_request(&input, "123456789012", "eu-west-1").expect("valid");
+        assert_eq!(req.after, Some(42));
         let garbage = json!({"MaxResults": 10, "NextToken": "not a token!"});
         assert!(parse_request(&garbage, "1", "r").is_err());
     }

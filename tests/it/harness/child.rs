@@ -35,6 +35,36 @@ pub(crate) fn binary_with_open_files(files: u32, args: &[&str]) -> Command {
     command
 }
 
+/// The binary polling with configuration file `yaml`, logging JSON, with static AWS keys
+/// in its environment; returns it, the port it listens on, and the file (kept until the
+/// test ends). Blocks until it listens: call it from `block_in_place` when the simulator
+/// runs on the test's runtime.
+pub(crate) fn spawn_with_config(
+    yaml: &str,
+    args: &[&str],
+) -> (Running, u16, tempfile::NamedTempFile) {
+    let config = tempfile::Builder::new()
+        .suffix(".yml")
+        .tempfile()
+        .expect("temp file");
+    std::fs::write(config.path(), yaml).expect("write config");
+    let mut command = binary(&[
+        "--config.file",
+        config.path().to_str().expect("UTF-8 path"),
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--log.format",
+        "json",
+    ]);
+    command
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "AKIDE2ETEST0000")
+        .env("AWS_SECRET_ACCESS_KEY", "e2e-secret");
+    let mut exporter = Running::spawn(command);
+    let port = exporter.listening_port();
+    (exporter, port, config)
+}
+
 /// A running exporter; killed if the test ends without stopping it.
 pub(crate) struct Running {
     child: Child,

@@ -5,6 +5,7 @@
 //! Nothing here waits a fixed time or asserts how long something took: tests that involve
 //! time wait for a condition, with a deadline (see [`harness::eventually`]).
 
+mod answers;
 mod control;
 mod damage;
 mod faults;
