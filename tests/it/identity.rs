@@ -78,13 +78,17 @@ async fn two_targets_of_one_account_and_region_publish_one_set_of_pools() {
     for name in ["prod-a", "prod-b", "staging-a"] {
         sim.state().create_pool(ACCOUNT, REGION, name);
     }
-    // The same endpoint and credentials, different filters: the configuration cannot
-    // tell they are one account until GetCallerIdentity answers.
+    // One target with the exporter's own credentials, one through a role of that same
+    // account, different filters: the configuration cannot tell they are one account
+    // (a configuration that shows it is refused at --config.check), GetCallerIdentity
+    // does.
     let endpoint = sim.endpoint_url();
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/exporter");
     let yaml = format!(
         "poll:\n  interval: 1s\n  requests_per_second: 100\ntargets:\n  \
          - region: {REGION}\n    endpoint_url: {endpoint}\n    include: \"^prod\"\n  \
-         - region: {REGION}\n    endpoint_url: {endpoint}\n    include: \"^staging\"\n"
+         - region: {REGION}\n    endpoint_url: {endpoint}\n    role_arn: {role}\n    \
+         include: \"^staging\"\n"
     );
     // The simulator runs on this test's runtime: blocking on the child must leave it a
     // worker.
