@@ -23,8 +23,11 @@ pub(crate) struct Body {
 #[derive(Debug)]
 pub(crate) struct Data {
     chunks: Chunks,
-    /// Its connection counts as busy until the writer has sent it all and dropped it.
-    _request: Option<InFlight>,
+    /// Its connection counts as busy until the last byte is handed to the writer: by
+    /// then the connection is idle as far as the client can tell (it cannot have read
+    /// the whole answer earlier), so the order connections went idle in is the order
+    /// their clients saw.
+    request: Option<InFlight>,
 }
 
 #[derive(Debug)]
@@ -52,7 +55,7 @@ impl Body {
         Self {
             data: Some(Data {
                 chunks,
-                _request: None,
+                request: None,
             }),
         }
     }
@@ -60,7 +63,7 @@ impl Body {
     /// Keeps the request in flight until the body has been sent (or dropped).
     pub(super) fn hold(&mut self, request: InFlight) {
         if let Some(data) = &mut self.data {
-            data._request = Some(request);
+            data.request = Some(request);
         }
     }
 }
@@ -106,6 +109,9 @@ impl Buf for Data {
         match &mut self.chunks {
             Chunks::Static(b) => b.advance(cnt),
             Chunks::Scrape { body: b, .. } => b.advance(cnt),
+        }
+        if !self.has_remaining() {
+            self.request = None;
         }
     }
 

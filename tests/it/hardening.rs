@@ -256,14 +256,15 @@ async fn at_max_connections_the_connection_idle_longest_makes_room() {
         ..ServerOptions::default()
     };
     let exporter = start_with(vec![target(&sim)], fast_poll(), server).await;
-    // Oldest: a kept-alive connection between two requests.
-    let mut kept = TcpStream::connect(exporter.addr).await.expect("connect");
-    probe_kept_alive(&mut kept).await;
-    // Then one that has sent half a request head.
+    // Oldest: one that has sent half a request head (idle since it was accepted, which
+    // is before the next connection is, so the order cannot race).
     let mut half = TcpStream::connect(exporter.addr).await.expect("connect");
     half.write_all(b"GET /metrics HTTP/1.1\r\n")
         .await
         .expect("write");
+    // Then a kept-alive connection between two requests.
+    let mut kept = TcpStream::connect(exporter.addr).await.expect("connect");
+    probe_kept_alive(&mut kept).await;
     // Then one kept alive too, now the newest idle one.
     let mut newest = TcpStream::connect(exporter.addr).await.expect("connect");
     probe_kept_alive(&mut newest).await;
@@ -273,14 +274,14 @@ async fn at_max_connections_the_connection_idle_longest_makes_room() {
     let mut first = TcpStream::connect(exporter.addr).await.expect("connect");
     probe_kept_alive(&mut first).await;
     assert!(
-        closed_without_an_answer(&mut kept).await,
-        "the connection idle longest was closed"
+        closed_without_an_answer(&mut half).await,
+        "a connection that has not finished its request head is idle too, and the oldest"
     );
     let mut second = TcpStream::connect(exporter.addr).await.expect("connect");
     probe_kept_alive(&mut second).await;
     assert!(
-        closed_without_an_answer(&mut half).await,
-        "a connection that has not finished its request head is idle too"
+        closed_without_an_answer(&mut kept).await,
+        "then the connection idle longest"
     );
     probe_kept_alive(&mut newest).await;
 }
