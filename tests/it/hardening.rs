@@ -209,6 +209,14 @@ async fn probe_kept_alive(stream: &mut TcpStream) {
     read_until(stream, "Healthy\n").await;
 }
 
+/// The server marks a connection idle once the last byte of its answer has been
+/// written, which the client can read a moment before the mark is made; nothing outside
+/// shows the mark. A short pause between connections keeps the order the test means
+/// the order the server records, even on a loaded machine.
+async fn let_the_server_mark_it_idle() {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
 /// Whether the server closed `stream` within a few seconds without answering.
 async fn closed_without_an_answer(stream: &mut TcpStream) -> bool {
     let mut buf = [0u8; 64];
@@ -265,14 +273,17 @@ async fn at_max_connections_the_connection_idle_longest_makes_room() {
     // Then a kept-alive connection between two requests.
     let mut kept = TcpStream::connect(exporter.addr).await.expect("connect");
     probe_kept_alive(&mut kept).await;
+    let_the_server_mark_it_idle().await;
     // Then one kept alive too, now the newest idle one.
     let mut newest = TcpStream::connect(exporter.addr).await.expect("connect");
     probe_kept_alive(&mut newest).await;
+    let_the_server_mark_it_idle().await;
 
     // Every place is taken: each new connection is served, in place of the one idle
     // longest.
     let mut first = TcpStream::connect(exporter.addr).await.expect("connect");
     probe_kept_alive(&mut first).await;
+    let_the_server_mark_it_idle().await;
     assert!(
         closed_without_an_answer(&mut half).await,
         "a connection that has not finished its request head is idle too, and the oldest"
