@@ -23,14 +23,7 @@ pub async fn start(
         ..SimOptions::default()
     };
     let sim = cognito_sim::spawn(options).await?;
-    config.targets = vec![TargetConfig {
-        region: Some(DEMO_REGION.to_string()),
-        endpoint_url: Some(sim.endpoint_url()),
-        ..TargetConfig::default()
-    }];
-    // The simulator has no quota to share: poll it briskly so data shows within a second.
-    config.poll.interval = config.poll.interval.min(Duration::from_secs(30));
-    config.poll.requests_per_second = config.poll.requests_per_second.max(100.0);
+    point(config, &sim.endpoint_url());
     clients.credentials = Some(aws_credential_types::Credentials::new(
         "AKIDDEMO00000000",
         "demo-secret-not-a-real-key",
@@ -40,4 +33,18 @@ pub async fn start(
     ));
     tracing::info!(endpoint = %sim.endpoint_url(), pools = DEMO_POOLS, "demo simulator started");
     Ok(sim)
+}
+
+/// Rewrites `config` to poll the simulator at `endpoint`: at start, and again on each
+/// reload, so a reload in demo mode changes the `poll` settings and nothing else.
+pub fn point(config: &mut Config, endpoint: &str) {
+    config.targets = vec![TargetConfig {
+        region: Some(DEMO_REGION.to_string()),
+        endpoint_url: Some(endpoint.to_owned()),
+        ..TargetConfig::default()
+    }];
+    config.discovery = None;
+    // The simulator has no quota to share: poll it briskly so data shows within a second.
+    config.poll.interval = config.poll.interval.min(Duration::from_secs(30));
+    config.poll.requests_per_second = config.poll.requests_per_second.max(100.0);
 }

@@ -13,8 +13,10 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod exposition;
+pub mod fleet;
 mod health;
 pub mod http;
+pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod model;
@@ -24,16 +26,17 @@ use std::sync::Arc;
 
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::{ClientOptions, Connection};
+use crate::aws::ClientOptions;
 use crate::config::Config;
 use crate::exposition::Exposition;
+use crate::fleet::{Fleet, Shard, Shared};
 use crate::health::Readiness;
 use crate::http::{App, ServerOptions};
-use crate::metrics::{ApiMetrics, PollMetrics};
-use crate::poll::TargetTask;
+use crate::lifecycle::Reloader;
+use crate::metrics::{ApiMetrics, FleetMetrics, PollMetrics};
 
 /// The exporter's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -55,42 +58,83 @@ pub enum RunError {
 }
 
 /// Polls every target and serves `/metrics` on `listener` until `shutdown`; then stops
-/// accepting, lets in-flight scrapes finish and stops the pollers.
+/// accepting, lets in-flight scrapes finish and stops the pollers. `SIGHUP` (and
+/// `/-/reload`, when the server allows it) reads the configuration again with
+/// `reloader`.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     server: ServerOptions,
-    clients: ClientOptions,
+    fleet: FleetOptions,
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let mut registry = Registry::default();
     let api = ApiMetrics::register(&mut registry);
     let polls = PollMetrics::register(&mut registry);
+    let fleet_metrics = FleetMetrics::register(&mut registry);
     metrics::register_build_info(&mut registry, VERSION, REVISION);
     metrics::process::register(&mut registry);
     let exposition = Arc::new(Exposition::new(registry)?);
-    let readiness = Arc::new(Readiness::new(config.targets.len()));
-    let mut pollers = JoinSet::new();
+    let readiness = Arc::new(Readiness::new(0));
+    // Holds readiness until the first set of targets has started.
+    let starting = readiness.expect();
     let poll_shutdown = shutdown.child_token();
-    for (index, target) in config.targets.into_iter().enumerate() {
-        let connection = Connection::new(&target, &config.poll, &api, &clients)
-            .await
-            .map_err(|source| RunError::Target { index, source })?;
-        let task = TargetTask {
-            index,
-            target,
-            poll: config.poll.clone(),
-            connection,
-            metrics: api.clone(),
-            polls: polls.clone(),
-            exposition: Arc::clone(&exposition),
-            readiness: Arc::clone(&readiness),
-        };
-        pollers.spawn(task.run(poll_shutdown.clone()));
-    }
-    let app = Arc::new(App::new(exposition, readiness, server));
+    let shared = Shared {
+        api,
+        polls,
+        fleet: fleet_metrics,
+        exposition: Arc::clone(&exposition),
+        readiness: Arc::clone(&readiness),
+        clients: fleet.clients,
+        shard: fleet.shard,
+    };
+    let targets = Fleet::start(config, shared, poll_shutdown.clone()).await?;
+    drop(starting);
+    let (reloads, requests) = mpsc::channel(8);
+    tokio::spawn(reload_on_hangup(reloads.clone(), poll_shutdown.clone()));
+    let fleet_task = tokio::spawn(targets.run(requests, fleet.reloader));
+    let app = Arc::new(App::new(exposition, readiness, server, reloads));
     let served = http::serve(listener, app, shutdown).await;
     poll_shutdown.cancel();
-    while pollers.join_next().await.is_some() {}
+    if let Err(e) = fleet_task.await
+        && e.is_panic()
+    {
+        tracing::error!(error = %e, "the fleet's task panicked");
+    }
     served.map_err(RunError::from)
+}
+
+/// What the fleet starts with besides the configuration.
+#[derive(Default)]
+pub struct FleetOptions {
+    /// Credentials instead of the standard chain (tests, `--demo`).
+    pub clients: ClientOptions,
+    /// This process's part of the targets.
+    pub shard: Shard,
+    /// Reads the configuration again on a reload; `None` refuses reloads.
+    pub reloader: Option<Reloader>,
+}
+
+/// Asks for a reload on each `SIGHUP`, as Prometheus does, until `shutdown`.
+async fn reload_on_hangup(reloads: lifecycle::Reloads, shutdown: CancellationToken) {
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: reload through /-/reload");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            signal = hangups.recv() => {
+                if signal.is_none() {
+                    return;
+                }
+                tracing::info!("SIGHUP: reloading the configuration");
+                // The outcome is logged by the fleet.
+                let _ = lifecycle::reload(&reloads).await;
+            }
+        }
+    }
 }

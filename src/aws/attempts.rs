@@ -54,12 +54,15 @@ impl Drop for OpenAttempt {
 }
 
 /// Every operation name [`operation`] gives, besides `other`.
-pub(crate) const OPERATIONS: [&str; 5] = [
+pub(crate) const OPERATIONS: [&str; 8] = [
     "ListUserPools",
     "DescribeUserPool",
     "GetLogDeliveryConfiguration",
     "GetCallerIdentity",
     "AssumeRole",
+    "ListAccounts",
+    "ListAccountsForParent",
+    "ListOrganizationalUnitsForParent",
 ];
 
 /// The operation name as a static label value.

@@ -111,7 +111,7 @@ pub(crate) mod label {
 }
 
 /// Every label [`classify`] can give: the exception label's whole vocabulary.
-pub(crate) const LABELS: [&str; 14] = [
+pub(crate) const LABELS: [&str; 18] = [
     "InvalidParameterException",
     "InternalErrorException",
     "TooManyRequestsException",
@@ -121,6 +121,10 @@ pub(crate) const LABELS: [&str; 14] = [
     "UnrecognizedClientException",
     "ExpiredTokenException",
     "ThrottlingException",
+    "AWSOrganizationsNotInUseException",
+    "ParentNotFoundException",
+    "InvalidInputException",
+    "ServiceException",
     label::TIMEOUT,
     label::CONNECTION,
     label::CREDENTIALS,
@@ -141,6 +145,11 @@ pub(crate) fn code_label(code: &str) -> &'static str {
         "UnrecognizedClientException" | "InvalidClientTokenId" => "UnrecognizedClientException",
         "ExpiredTokenException" | "ExpiredToken" => "ExpiredTokenException",
         "ThrottlingException" | "Throttling" => "ThrottlingException",
+        // Organizations, for discovery.
+        "AWSOrganizationsNotInUseException" => "AWSOrganizationsNotInUseException",
+        "ParentNotFoundException" => "ParentNotFoundException",
+        "InvalidInputException" => "InvalidInputException",
+        "ServiceException" => "ServiceException",
         _ => label::OTHER,
     }
 }
@@ -284,6 +293,7 @@ fn one_line(text: &str) -> String {
 
 fn erased_code(error: &ErasedError) -> Option<&str> {
     use aws_sdk_cognitoidentityprovider::operation as cognito;
+    use aws_sdk_organizations::operation as org;
     use aws_sdk_sts::operation as sts;
     macro_rules! code_of {
         ($($ty:ty),*) => {
@@ -295,7 +305,10 @@ fn erased_code(error: &ErasedError) -> Option<&str> {
         cognito::describe_user_pool::DescribeUserPoolError,
         cognito::get_log_delivery_configuration::GetLogDeliveryConfigurationError,
         sts::get_caller_identity::GetCallerIdentityError,
-        sts::assume_role::AssumeRoleError
+        sts::assume_role::AssumeRoleError,
+        org::list_accounts::ListAccountsError,
+        org::list_accounts_for_parent::ListAccountsForParentError,
+        org::list_organizational_units_for_parent::ListOrganizationalUnitsForParentError
     );
     None
 }

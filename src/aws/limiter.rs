@@ -37,6 +37,8 @@ const RECOVERY: f64 = 0.975;
 
 #[derive(Debug)]
 struct Pace {
+    /// The spacing the configured rate sets.
+    base: Duration,
     /// When the next attempt may start.
     next: Instant,
     /// The current spacing between attempts.
@@ -46,7 +48,6 @@ struct Pace {
 /// Paces the attempts of one target.
 #[derive(Debug)]
 pub(crate) struct Limiter {
-    base: Duration,
     pace: Mutex<Pace>,
     /// Held by the attempt waiting for the next slot, so slots are taken one at a time,
     /// each a period after the previous attempt actually started.
@@ -58,21 +59,28 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     pub(crate) fn new(requests_per_second: f64) -> Self {
-        // A rate of zero or below, or not a number, gets the widest spacing rather than
-        // none at all; an infinite one, none.
-        let base = if requests_per_second > 0.0 {
-            scaled(Duration::from_secs(1), 1.0 / requests_per_second).min(WIDEST)
-        } else {
-            WIDEST
-        };
+        let base = spacing(requests_per_second);
         Self {
-            base,
             pace: Mutex::new(Pace {
+                base,
                 next: Instant::now(),
                 period: base,
             }),
             turn: tokio::sync::Mutex::new(()),
             wait: OnceLock::new(),
+        }
+    }
+
+    /// A new configured rate (a reload), from the next slot on; a slowdown that
+    /// throttling caused carries over in proportion.
+    pub(crate) fn set_rate(&self, requests_per_second: f64) {
+        let base = spacing(requests_per_second);
+        let mut pace = self.lock();
+        if base != pace.base {
+            let slowdown =
+                pace.period.as_secs_f64() / pace.base.as_secs_f64().max(f64::MIN_POSITIVE);
+            pace.base = base;
+            pace.period = scaled(base, slowdown.clamp(1.0, MAX_SLOWDOWN));
         }
     }
 
@@ -128,15 +136,15 @@ impl Limiter {
     /// An attempt was throttled: space the following ones further apart.
     pub(crate) fn throttled(&self) {
         let mut pace = self.lock();
-        let slowest = scaled(self.base, MAX_SLOWDOWN);
+        let slowest = scaled(pace.base, MAX_SLOWDOWN);
         pace.period = scaled(pace.period, BACKOFF).min(slowest);
     }
 
     /// An attempt succeeded: move back toward the configured rate.
     pub(crate) fn succeeded(&self) {
         let mut pace = self.lock();
-        if pace.period > self.base {
-            pace.period = scaled(pace.period, RECOVERY).max(self.base);
+        if pace.period > pace.base {
+            pace.period = scaled(pace.period, RECOVERY).max(pace.base);
         }
     }
 
@@ -146,8 +154,24 @@ impl Limiter {
         self.lock().period
     }
 
+    /// The spacing the configured rate sets.
+    #[cfg(test)]
+    fn base(&self) -> Duration {
+        self.lock().base
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The spacing of `requests_per_second`. A rate of zero or below, or not a number, gets
+/// the widest spacing rather than none at all; an infinite one, none.
+fn spacing(requests_per_second: f64) -> Duration {
+    if requests_per_second > 0.0 {
+        scaled(Duration::from_secs(1), 1.0 / requests_per_second).min(WIDEST)
+    } else {
+        WIDEST
     }
 }
 

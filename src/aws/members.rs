@@ -46,6 +46,14 @@ fn required(operation: &str) -> (&'static str, &'static [&'static str]) {
                 "LogDeliveryConfiguration.LogConfigurations[].EventSource",
             ],
         ),
+        // Discovery: an answer without its list must not read as an organization with
+        // no accounts, which would stop polling every one of them.
+        "ListAccounts" => ("ListAccounts", &["Accounts", "Accounts[].Id"]),
+        "ListAccountsForParent" => ("ListAccountsForParent", &["Accounts", "Accounts[].Id"]),
+        "ListOrganizationalUnitsForParent" => (
+            "ListOrganizationalUnitsForParent",
+            &["OrganizationalUnits", "OrganizationalUnits[].Id"],
+        ),
         _ => ("", &[]),
     }
 }

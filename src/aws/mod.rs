@@ -4,17 +4,18 @@
 //! the target's identity (`attempts`) and refuse answers missing what the exporter needs
 //! (`members`). `errors` is the fixed vocabulary failures are labelled with.
 
+mod assume;
 mod attempts;
 pub(crate) mod errors;
 mod limiter;
 mod members;
+mod organizations;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls;
@@ -24,10 +25,13 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use crate::config::{PollConfig, TargetConfig};
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
+use assume::AssumeRole;
 use attempts::{AttemptRecorder, OPERATIONS};
 use errors::LABELS;
 use limiter::{LimitedClient, Limiter};
 use members::RequiredMembers;
+
+pub(crate) use organizations::{OrgAccount, Organizations};
 
 /// Attempts per operation, the first included. The SDK's standard mode backs off
 /// exponentially with jitter and treats TooManyRequestsException as throttling.
@@ -66,67 +70,36 @@ impl Connection {
         options: &ClientOptions,
     ) -> Result<Self, BoxError> {
         let limiter = Arc::new(Limiter::new(poll.requests_per_second));
-        let http = SharedHttpClient::new(LimitedClient {
-            inner: aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https(),
-            limiter: Arc::clone(&limiter),
-        });
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(poll.timeout)
-                    .operation_attempt_timeout(poll.timeout / MAX_ATTEMPTS)
-                    .connect_timeout(poll.timeout.min(Duration::from_secs(5)))
-                    .build(),
-            );
-        if let Some(region) = &target.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(url) = &target.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(credentials) = &options.credentials {
-            loader = loader.credentials_provider(credentials.clone());
-        }
-        let mut sdk = loader.load().await;
+        let mut sdk = base_config(
+            target.region.as_deref(),
+            target.endpoint_url.as_deref(),
+            poll,
+            &limiter,
+            options,
+        )
+        .await;
         let region = sdk
             .region()
             .map(|r| r.to_string())
             .ok_or("no AWS region: set it on the target, or through AWS_REGION or the profile")?;
-        if let Some(role) = &target.role_arn {
-            let mut builder = AssumeRoleProvider::builder(role)
-                .session_name("cognito-exporter")
-                .configure(&sdk);
-            if let Some(id) = &target.external_id {
-                builder = builder.external_id(id);
-            }
-            let provider = builder.build().await;
-            sdk = sdk
-                .into_builder()
-                .credentials_provider(
-                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-                )
-                .build();
-        }
         let provisional = Arc::new(TargetId::new(
             target.role_account_id().unwrap_or_default(),
             region,
         ));
         let attempts = Arc::new(AtomicU64::new(0));
+        let recorder = AttemptRecorder {
+            id: Arc::clone(&provisional),
+            metrics: metrics.clone(),
+            limiter: Arc::clone(&limiter),
+            attempts: Arc::clone(&attempts),
+        };
+        if let Some(role) = &target.role_arn {
+            sdk = assuming(sdk, role, target.external_id.as_deref(), recorder.clone());
+        }
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&sdk)
                 .interceptor(RequiredMembers)
-                .interceptor(AttemptRecorder {
-                    id: Arc::clone(&provisional),
-                    metrics: metrics.clone(),
-                    limiter: Arc::clone(&limiter),
-                    attempts: Arc::clone(&attempts),
-                })
+                .interceptor(recorder)
                 .build(),
         );
         Ok(Self {
@@ -137,6 +110,12 @@ impl Connection {
             metrics: metrics.clone(),
             attempts,
         })
+    }
+
+    /// New `poll` settings (a reload): the rate applies from the next attempt, the
+    /// time limits to clients made from now on ([`Connection::cognito`]).
+    pub(crate) fn set_poll(&self, poll: &PollConfig) {
+        self.limiter.set_rate(poll.requests_per_second);
     }
 
     /// The target's identity before `GetCallerIdentity` answers.
@@ -171,12 +150,26 @@ impl Connection {
             .move_target(&self.provisional, id, &operations, &LABELS);
     }
 
+    /// The target `id` is no longer polled: its counters go.
+    pub(crate) fn forget(&self, id: &TargetId) {
+        let operations: Vec<&'static str> = OPERATIONS
+            .into_iter()
+            .chain([errors::label::OTHER])
+            .collect();
+        self.metrics.forget(id, &operations, &LABELS);
+    }
+
     /// The Cognito client of the target `id`, whose attempts (and time waiting on the
-    /// limiter) are counted under it.
-    pub(crate) fn cognito(&self, id: &TargetId) -> aws_sdk_cognitoidentityprovider::Client {
+    /// limiter) are counted under it, with the time limits of `poll`.
+    pub(crate) fn cognito(
+        &self,
+        id: &TargetId,
+        poll: &PollConfig,
+    ) -> aws_sdk_cognitoidentityprovider::Client {
         self.limiter.count_waits(self.metrics.limiter_wait(id));
         aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+                .timeout_config(timeouts(poll))
                 .interceptor(RequiredMembers)
                 .interceptor(AttemptRecorder {
                     id: Arc::new(id.clone()),
@@ -187,4 +180,75 @@ impl Connection {
                 .build(),
         )
     }
+}
+
+/// The SDK configuration every client of a target (or of discovery) starts from: the
+/// HTTP client paced by `limiter`, retries, time limits, the region and endpoint when
+/// given (else the standard AWS chain's: `AWS_REGION`, `AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT_URL_<SERVICE>`, the profile), and the standard credential chain (or
+/// `options.credentials`).
+async fn base_config(
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+    poll: &PollConfig,
+    limiter: &Arc<Limiter>,
+    options: &ClientOptions,
+) -> SdkConfig {
+    let http = SharedHttpClient::new(LimitedClient {
+        inner: aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https(),
+        limiter: Arc::clone(limiter),
+    });
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(timeouts(poll));
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(credentials) = &options.credentials {
+        loader = loader.credentials_provider(credentials.clone());
+    }
+    loader.load().await
+}
+
+/// `sdk` with credentials from assuming `role` (with the credentials `sdk` had), each
+/// `AssumeRole` attempt counted by `recorder`.
+fn assuming(
+    sdk: SdkConfig,
+    role: &str,
+    external_id: Option<&str>,
+    recorder: AttemptRecorder,
+) -> SdkConfig {
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&sdk)
+            .interceptor(RequiredMembers)
+            .interceptor(recorder)
+            .build(),
+    );
+    let provider = AssumeRole {
+        sts,
+        role_arn: role.to_owned(),
+        external_id: external_id.map(str::to_owned),
+    };
+    sdk.into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build()
+}
+
+/// The time limits of one operation and of each of its attempts.
+fn timeouts(poll: &PollConfig) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .operation_timeout(poll.timeout)
+        .operation_attempt_timeout(poll.timeout / MAX_ATTEMPTS)
+        .connect_timeout(poll.timeout.min(Duration::from_secs(5)))
+        .build()
 }

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use cognito_exporter::RunError;
 use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{self, Config, FlagOverrides};
+use cognito_exporter::fleet::Shard;
 use cognito_exporter::http::{self, ListenAddress, ServerOptions};
+use cognito_exporter::lifecycle::Reloader;
 use cognito_exporter::logging::{self, LogFormat};
+use cognito_exporter::{FleetOptions, RunError};
 use tokio_util::sync::CancellationToken;
 use web_config::{ServerInfo, WebSecurity};
 
@@ -46,6 +48,10 @@ struct Args {
     /// on accept when none is idle.
     #[arg(long = "web.max-connections", default_value_t = 1024, value_name = "N")]
     max_connections: usize,
+    /// Allow reloading the configuration with POST or PUT on /-/reload (SIGHUP always
+    /// reloads it).
+    #[arg(long = "web.enable-lifecycle")]
+    enable_lifecycle: bool,
     /// Web configuration file (TLS, basic auth, headers), in the Prometheus exporter format.
     #[arg(long = "web.config.file", value_name = "PATH")]
     web_config_file: Option<PathBuf>,
@@ -55,6 +61,13 @@ struct Args {
     /// Log line format.
     #[arg(long = "log.format", default_value = "logfmt", value_enum)]
     log_format: LogFormat,
+    /// This process's shard of the targets, 0 to --total-shards - 1; "auto" takes it
+    /// from the trailing -N of the host name (a StatefulSet pod's ordinal).
+    #[arg(long, default_value = "0", value_name = "N|auto")]
+    shard: String,
+    /// Shards the targets are split across: each (account, region) is polled by one.
+    #[arg(long = "total-shards", default_value_t = 1, value_name = "M")]
+    total_shards: u32,
     /// Poll a built-in Cognito simulator with seeded pools instead of AWS.
     #[arg(long)]
     demo: bool,
@@ -123,21 +136,30 @@ fn main() -> ExitCode {
     if !args.telemetry_path.starts_with('/')
         || matches!(
             args.telemetry_path.as_str(),
-            "/" | "/-/healthy" | "/-/ready"
+            "/" | "/-/healthy" | "/-/ready" | "/-/reload"
         )
     {
         problems.push(format!(
-            "--web.telemetry-path: {:?} must start with / and differ from /, /-/healthy and /-/ready",
+            "--web.telemetry-path: {:?} must start with / and differ from /, /-/healthy, /-/ready and /-/reload",
             args.telemetry_path
         ));
     }
+    let shard = match Shard::from_flags(&args.shard, args.total_shards, &hostname()) {
+        Ok(shard) => Some(shard),
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    };
     if args.demo && !cfg!(feature = "demo") {
         problems.push(
             "--demo: this binary was built without the simulator (cargo feature \"demo\")"
                 .to_string(),
         );
     }
-    let (Some(config), Some(listen), true) = (config, listen, problems.is_empty()) else {
+    let (Some(config), Some(listen), Some(shard), true) =
+        (config, listen, shard, problems.is_empty())
+    else {
         for p in &problems {
             eprintln!("cognito-exporter: invalid configuration: {p}");
         }
@@ -148,7 +170,14 @@ fn main() -> ExitCode {
         for warning in &config.warnings {
             eprintln!("cognito-exporter: warning: {warning}");
         }
-        println!("configuration OK: {} target(s)", config.targets.len());
+        match &config.discovery {
+            Some(d) => println!(
+                "configuration OK: {} static target(s), and the accounts of the organization in {} region(s)",
+                config.targets.len(),
+                d.regions.len()
+            ),
+            None => println!("configuration OK: {} target(s)", config.targets.len()),
+        }
         return ExitCode::SUCCESS;
     }
     for warning in &config.warnings {
@@ -163,8 +192,10 @@ fn main() -> ExitCode {
         max_connections: args.max_connections,
         demo: args.demo,
         security,
+        enable_lifecycle: args.enable_lifecycle,
         ..ServerOptions::default()
     };
+    let reload_from = (args.config_file.clone(), flags);
     // Two workers whatever the core count: polling waits on the network and a scrape
     // hands out prepared bytes, so more threads would only add stacks and allocator
     // arenas to the resident memory (one worker takes 4.5 MiB off at 10,000 pools but
@@ -189,7 +220,14 @@ fn main() -> ExitCode {
             return ExitCode::from(CONFIG_ERROR);
         }
     };
-    match runtime.block_on(serve(config, listener, server, args.demo)) {
+    match runtime.block_on(serve(
+        config,
+        listener,
+        server,
+        args.demo,
+        shard,
+        reload_from,
+    )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ RunError::Target { .. }) => {
             tracing::error!(error = %e, "cannot set up a target");
@@ -207,15 +245,21 @@ async fn serve(
     listener: tokio::net::TcpListener,
     server: ServerOptions,
     demo: bool,
+    shard: Shard,
+    (file, flags): (Option<PathBuf>, FlagOverrides),
 ) -> Result<(), RunError> {
     let shutdown = CancellationToken::new();
-    let (config, clients, _simulator) = simulate(config, demo).await?;
+    let (config, clients, simulator) = simulate(config, demo).await?;
+    let demo_endpoint = demo_endpoint(simulator.as_ref());
     let local = listener.local_addr()?;
     tracing::info!(
         address = %local,
         telemetry_path = %server.telemetry_path,
         version = cognito_exporter::VERSION,
         targets = config.targets.len(),
+        discovery = config.discovery.is_some(),
+        shard = shard.ordinal(),
+        total_shards = shard.total(),
         "listening"
     );
     if demo {
@@ -228,7 +272,41 @@ async fn serve(
         security.spawn_reloader(Duration::from_secs(30), shutdown.clone());
     }
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    cognito_exporter::run(config, listener, server, clients, shutdown).await
+    // A reload reads the file and the environment again; the flags stay as given.
+    let reloader: Reloader = Box::new(move || {
+        let mut config = config::load(file.as_deref(), &flags).map_err(|e| {
+            e.problems()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        })?;
+        if let Some(endpoint) = &demo_endpoint {
+            point_at_simulator(&mut config, endpoint);
+        }
+        Ok(config)
+    });
+    let fleet = FleetOptions {
+        clients,
+        shard,
+        reloader: Some(reloader),
+    };
+    let served = cognito_exporter::run(config, listener, server, fleet, shutdown).await;
+    drop(simulator);
+    served
+}
+
+/// The host name, for `--shard auto`: `HOSTNAME` when set (as in every Kubernetes pod),
+/// else the kernel's.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_default()
 }
 
 /// With `--demo`, starts the built-in simulator and points `config` at it; it serves
@@ -249,9 +327,30 @@ async fn simulate(
 
 /// Built without the simulator: `--demo` was refused with the configuration.
 #[cfg(not(feature = "demo"))]
-async fn simulate(config: Config, _demo: bool) -> std::io::Result<(Config, ClientOptions, ())> {
-    Ok((config, ClientOptions::default(), ()))
+async fn simulate(
+    config: Config,
+    _demo: bool,
+) -> std::io::Result<(Config, ClientOptions, Option<std::convert::Infallible>)> {
+    Ok((config, ClientOptions::default(), None))
 }
+
+#[cfg(feature = "demo")]
+fn demo_endpoint(simulator: Option<&cognito_sim::RunningSim>) -> Option<String> {
+    simulator.map(cognito_sim::RunningSim::endpoint_url)
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_endpoint(_simulator: Option<&std::convert::Infallible>) -> Option<String> {
+    None
+}
+
+#[cfg(feature = "demo")]
+fn point_at_simulator(config: &mut Config, endpoint: &str) {
+    cognito_exporter::demo::point(config, endpoint);
+}
+
+#[cfg(not(feature = "demo"))]
+fn point_at_simulator(_config: &mut Config, _endpoint: &str) {}
 
 /// Cancels `shutdown` on SIGTERM or SIGINT.
 async fn stop_on_signal(shutdown: CancellationToken) {

@@ -13,6 +13,8 @@ use regex::Regex;
 use super::bounds::{self, Bounds};
 use super::{Config, ConfigErrors, PollConfig, TargetConfig};
 
+mod discovery;
+
 static REGION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$").expect("a valid pattern"));
 static POOL_ID: LazyLock<Regex> =
@@ -43,7 +45,7 @@ pub(super) fn config(figment: &Figment, root: &Value) -> Result<Config, ConfigEr
     };
     let root = checker
         .walk
-        .mapping("", root, &["poll", "targets"])
+        .mapping("", root, &["poll", "targets", "discovery"])
         .expect("the merged configuration is a mapping");
     let poll = match root.get("poll") {
         Some(v) => checker.poll(v),
@@ -59,16 +61,19 @@ pub(super) fn config(figment: &Figment, root: &Value) -> Result<Config, ConfigEr
         .collect();
     checker.distinct(items, &targets);
     let targets: Vec<TargetConfig> = targets.into_iter().map(|(_, t)| t).collect();
-    let targets = if targets.is_empty() && checker.walk.is_empty() {
-        vec![TargetConfig::default()]
-    } else {
-        targets
-    };
+    let discovery = root.get("discovery").and_then(|v| checker.discovery(v));
+    let targets =
+        if targets.is_empty() && !root.contains_key("discovery") && checker.walk.is_empty() {
+            vec![TargetConfig::default()]
+        } else {
+            targets
+        };
     let Checker { walk, warnings } = checker;
     walk.finish(|tag| config_walk::figment_origin(figment, tag))?;
     Ok(Config {
         poll,
         targets,
+        discovery,
         warnings,
     })
 }

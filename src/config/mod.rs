@@ -21,8 +21,11 @@ pub use check::{is_valid_pool_id, is_valid_region};
 #[derive(Clone, Debug)]
 pub struct Config {
     pub poll: PollConfig,
-    /// At least one: with none configured, one target from the standard AWS chain.
+    /// The static targets. With neither targets nor discovery configured, one target
+    /// from the standard AWS chain.
     pub targets: Vec<TargetConfig>,
+    /// `discovery.organizations`: targets that follow the AWS Organization.
+    pub discovery: Option<OrganizationsDiscovery>,
     /// Things worth a warning in the log once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -87,6 +90,62 @@ impl TargetConfig {
     pub fn wants(&self, name: &str) -> bool {
         self.include.as_ref().is_none_or(|re| re.is_match(name))
             && !self.exclude.as_ref().is_some_and(|re| re.is_match(name))
+    }
+}
+
+/// `discovery.organizations`: every active account of the organization (or of some of
+/// its organizational units) in every listed region becomes a target that assumes
+/// `member_role_arn` in that account.
+#[derive(Clone, Debug)]
+pub struct OrganizationsDiscovery {
+    /// Assumed to call Organizations; `None` calls it with the exporter's own credentials.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// The member role, `{account_id}` standing for each account's ID.
+    pub member_role_arn: String,
+    pub member_external_id: Option<String>,
+    /// At least one, each once.
+    pub regions: Vec<String>,
+    /// Only accounts in these organizational units or below them; empty: every account.
+    pub organizational_units: Vec<String>,
+    /// Keep only accounts whose name or ID matches.
+    pub account_include: Option<Regex>,
+    /// Drop accounts whose name or ID matches.
+    pub account_exclude: Option<Regex>,
+    /// Pool filters of every discovered target.
+    pub pool_include: Option<Regex>,
+    pub pool_exclude: Option<Regex>,
+    /// How often the account list is read again.
+    pub refresh_interval: Duration,
+    /// Endpoint of Organizations, STS and Cognito, as a target's `endpoint_url`.
+    pub endpoint_url: Option<String>,
+}
+
+/// The placeholder `member_role_arn` must contain.
+pub const ACCOUNT_ID_PLACEHOLDER: &str = "{account_id}";
+
+impl OrganizationsDiscovery {
+    /// Whether an account of this name and ID passes the account filters.
+    pub fn wants_account(&self, id: &str, name: &str) -> bool {
+        let matches = |re: &Regex| re.is_match(name) || re.is_match(id);
+        self.account_include.as_ref().is_none_or(matches)
+            && !self.account_exclude.as_ref().is_some_and(matches)
+    }
+
+    /// The target of account `account_id` in `region`.
+    pub fn target(&self, account_id: &str, region: &str) -> TargetConfig {
+        TargetConfig {
+            region: Some(region.to_owned()),
+            role_arn: Some(
+                self.member_role_arn
+                    .replace(ACCOUNT_ID_PLACEHOLDER, account_id),
+            ),
+            external_id: self.member_external_id.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            user_pools: None,
+            include: self.pool_include.clone(),
+            exclude: self.pool_exclude.clone(),
+        }
     }
 }
 

@@ -237,4 +237,5 @@ fn targets_that_poll_the_same_account_and_region_are_refused() {
     });
 }
 
+mod discovery;
 mod limits;

@@ -70,8 +70,8 @@ impl Format {
 pub struct Exposition {
     headers: Vec<Segment>,
     targets: Mutex<BTreeMap<TargetId, Arc<TargetRender>>>,
-    /// Which target (by its index in the configuration) holds each live slot.
-    claims: Mutex<BTreeMap<TargetId, usize>>,
+    /// Which target (by the name logs give it) holds each live slot.
+    claims: Mutex<BTreeMap<TargetId, Arc<str>>>,
     current: ArcSwap<Assembly>,
     /// The exporter's own metrics, encoded on each scrape.
     registry: Registry,
@@ -103,14 +103,21 @@ impl Exposition {
         Ok(exposition)
     }
 
-    /// The place of identity `id` in the exposition, for the target `owner` (its index
-    /// in the configuration): what it publishes replaces its previous series, and
-    /// dropping it removes them. Refused while another slot of `id` lives, so one
-    /// identity is published by one target.
-    pub(crate) fn claim(self: &Arc<Self>, id: TargetId, owner: usize) -> Result<TargetSlot, Taken> {
+    /// The place of identity `id` in the exposition, for the target `owner` (the name
+    /// logs give it): what it publishes replaces its previous series, and dropping it
+    /// removes them. Refused while another slot of `id` lives, so one identity is
+    /// published by one target.
+    pub(crate) fn claim(
+        self: &Arc<Self>,
+        id: TargetId,
+        owner: Arc<str>,
+    ) -> Result<TargetSlot, Taken> {
         let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(&holder) = claims.get(&id) {
-            return Err(Taken { id, holder });
+        if let Some(holder) = claims.get(&id) {
+            return Err(Taken {
+                id,
+                holder: Arc::clone(holder),
+            });
         }
         claims.insert(id.clone(), owner);
         Ok(TargetSlot {
@@ -294,12 +301,12 @@ const TAIL_CAPACITY: usize = 4096;
 
 /// A claim refused: another target holds a slot for that identity.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("targets[{holder}] already publishes {id}")]
+#[error("{holder} already publishes {id}")]
 pub(crate) struct Taken {
     /// The identity claimed.
     pub(crate) id: TargetId,
-    /// The index of the target holding it.
-    pub(crate) holder: usize,
+    /// The name of the target holding it.
+    pub(crate) holder: Arc<str>,
 }
 
 /// A target's place in the [`Exposition`]; its series leave with it.

@@ -128,16 +128,20 @@ fn families_stay_contiguous_across_targets() {
 #[test]
 fn a_dropped_slot_takes_its_target_away_and_leaves_the_others() {
     let (exposition, _) = exposition();
-    let kept = exposition.claim(id("us-east-1"), 0).expect("free");
+    let kept = exposition
+        .claim(id("us-east-1"), "targets[0]".into())
+        .expect("free");
     kept.publish(&snapshot("us-east-1", 2)).expect("publish");
     let provisional = exposition
-        .claim(TargetId::new("", "eu-west-1"), 1)
+        .claim(TargetId::new("", "eu-west-1"), "targets[1]".into())
         .expect("free");
     provisional
         .publish(&snapshot("eu-west-1", 0))
         .expect("publish");
     // Identified: the new slot publishes first, so the target is never missing.
-    let identified = exposition.claim(id("eu-west-1"), 1).expect("free");
+    let identified = exposition
+        .claim(id("eu-west-1"), "targets[1]".into())
+        .expect("free");
     identified
         .publish(&snapshot("eu-west-1", 1))
         .expect("publish");
@@ -168,16 +172,18 @@ fn a_dropped_slot_takes_its_target_away_and_leaves_the_others() {
 #[test]
 fn one_identity_has_one_live_slot() {
     let (exposition, _) = exposition();
-    let first = exposition.claim(id("eu-west-1"), 0).expect("free");
+    let first = exposition
+        .claim(id("eu-west-1"), "targets[0]".into())
+        .expect("free");
     first.publish(&snapshot("eu-west-1", 1)).expect("publish");
     let refused = exposition
-        .claim(id("eu-west-1"), 3)
+        .claim(id("eu-west-1"), "targets[3]".into())
         .expect_err("taken by targets[0]");
     assert_eq!(
         refused,
         Taken {
             id: id("eu-west-1"),
-            holder: 0
+            holder: "targets[0]".into()
         }
     );
     assert_eq!(
@@ -185,9 +191,13 @@ fn one_identity_has_one_live_slot() {
         "targets[0] already publishes 123456789012 in eu-west-1"
     );
     // Another region is another identity.
-    let other = exposition.claim(id("us-east-1"), 3).expect("free");
+    let other = exposition
+        .claim(id("us-east-1"), "targets[3]".into())
+        .expect("free");
     drop(first);
-    let second = exposition.claim(id("eu-west-1"), 3).expect("released");
+    let second = exposition
+        .claim(id("eu-west-1"), "targets[3]".into())
+        .expect("released");
     let text = String::from_utf8(concat(
         exposition.body(Format::Classic, false).expect("body"),
     ))

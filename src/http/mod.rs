@@ -62,6 +62,8 @@ pub struct ServerOptions {
     pub demo: bool,
     /// TLS, basic auth and extra headers from `--web.config.file`.
     pub security: Option<WebSecurity>,
+    /// Whether `/-/reload` may reload the configuration (`--web.enable-lifecycle`).
+    pub enable_lifecycle: bool,
 }
 
 impl Default for ServerOptions {
@@ -82,6 +84,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(10),
             demo: false,
             security: None,
+            enable_lifecycle: false,
         }
     }
 }

@@ -14,6 +14,7 @@ use super::limits::{Handle, Limits};
 use super::negotiate::{accepts_gzip, negotiate};
 use crate::exposition::Exposition;
 use crate::health::Readiness;
+use crate::lifecycle::{self, Reloads};
 
 /// What the request handlers share.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub(crate) struct App {
     /// The caps on connections and scrapes.
     pub(super) limits: Arc<Limits>,
     landing: Bytes,
+    /// Where `/-/reload` sends its requests.
+    reloads: Reloads,
 }
 
 impl App {
@@ -31,11 +34,13 @@ impl App {
         exposition: Arc<Exposition>,
         readiness: Arc<Readiness>,
         options: ServerOptions,
+        reloads: Reloads,
     ) -> Self {
         let landing = Bytes::from(landing_page(&options));
         Self {
             exposition,
             readiness,
+            reloads,
             limits: Arc::new(Limits::new(&options)),
             landing,
             options,
@@ -66,12 +71,19 @@ pub(super) async fn handle(app: &App, conn: &Handle, req: &Request<Incoming>) ->
 
 async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
     let path = req.uri().path();
-    let known =
-        path == app.options.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
+    let known = path == app.options.telemetry_path
+        || matches!(path, "/" | "/-/healthy" | "/-/ready" | RELOAD);
     if !known {
         return text(StatusCode::NOT_FOUND, "404 page not found\n");
     }
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+    if path == RELOAD {
+        if !matches!(*req.method(), Method::POST | Method::PUT) {
+            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n");
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST, PUT"));
+            return r;
+        }
+    } else if !matches!(*req.method(), Method::GET | Method::HEAD) {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n");
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -101,6 +113,9 @@ async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Bo
         };
         return rejection.into_response(text(status, body));
     }
+    if path == RELOAD {
+        return reload(app).await;
+    }
     if path == "/" {
         let mut r = Response::new(Body::one(app.landing.clone()));
         r.headers_mut().insert(
@@ -110,6 +125,33 @@ async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Bo
         return r;
     }
     scrape(app, conn, req)
+}
+
+/// The lifecycle endpoint, as Prometheus names it.
+const RELOAD: &str = "/-/reload";
+
+/// Reads the configuration again and applies it: 200, or 500 with every problem (the
+/// running targets go on); 403 unless `--web.enable-lifecycle` allows it.
+async fn reload(app: &App) -> Response<Body> {
+    if !app.options.enable_lifecycle {
+        return text(
+            StatusCode::FORBIDDEN,
+            "403 the lifecycle API is off: start the exporter with --web.enable-lifecycle\n",
+        );
+    }
+    match lifecycle::reload(&app.reloads).await {
+        Ok(()) => text(StatusCode::OK, "configuration reloaded\n"),
+        Err(problems) => {
+            let mut body = String::from("configuration not reloaded: the running targets go on\n");
+            for problem in problems {
+                body.push_str(&problem);
+                body.push('\n');
+            }
+            let mut r = text(StatusCode::INTERNAL_SERVER_ERROR, "");
+            *r.body_mut() = Body::one(Bytes::from(body));
+            r
+        }
+    }
 }
 
 fn scrape(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {

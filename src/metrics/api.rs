@@ -70,12 +70,12 @@ impl ApiMetrics {
         let api = Self::default();
         registry.register(
             "cognito_exporter_api_requests",
-            "Cognito and STS API attempts, each SDK retry counted, by operation",
+            "Cognito, STS and Organizations API attempts, each SDK retry counted, by operation",
             api.requests.clone(),
         );
         registry.register(
             "cognito_exporter_api_errors",
-            "Failed Cognito and STS API attempts, each SDK retry counted, by operation and AWS error code (or timeout, connection, credentials, malformed_response, other)",
+            "Failed Cognito, STS and Organizations API attempts, each SDK retry counted, by operation and AWS error code (or timeout, connection, credentials, malformed_response, other)",
             api.errors.clone(),
         );
         registry.register(
@@ -144,6 +144,32 @@ impl ApiMetrics {
             self.limiter_wait_seconds.remove(&old);
             self.limiter_wait_seconds.get_or_create(&new).inc_by(waited);
         }
+    }
+
+    /// Removes every series of target `id` (it stopped being polled): `operations` and
+    /// `exceptions` are every value those labels can take.
+    pub(crate) fn forget(
+        &self,
+        id: &TargetId,
+        operations: &[&'static str],
+        exceptions: &[&'static str],
+    ) {
+        for &operation in operations {
+            self.requests.remove(&OperationLabels {
+                aws_account_id: id.account_id.clone(),
+                aws_region: id.region.clone(),
+                operation,
+            });
+            for &exception in exceptions {
+                self.errors.remove(&ErrorLabels {
+                    aws_account_id: id.account_id.clone(),
+                    aws_region: id.region.clone(),
+                    operation,
+                    exception,
+                });
+            }
+        }
+        self.limiter_wait_seconds.remove(&TargetLabels::from(id));
     }
 
     /// The counter of the target `id`'s time waiting on its limiter.

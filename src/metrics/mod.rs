@@ -5,12 +5,13 @@
 //!   exposition renders them once per change (see [`crate::exposition`]).
 //! - The exporter's own metrics change continuously and are few (a handful per target):
 //!   they live in a prometheus-client [`Registry`] made in [`crate::run`], each group
-//!   registered by its own `register` ([`ApiMetrics`], `PollMetrics`,
+//!   registered by its own `register` ([`ApiMetrics`], `PollMetrics`, `FleetMetrics`,
 //!   [`register_build_info`], [`process::register`]), and are encoded on each scrape by [`encode_openmetrics`] or
 //!   [`encode_classic`].
 
 pub(crate) mod api;
 pub(crate) mod families;
+pub(crate) mod fleet;
 pub(crate) mod poll;
 pub mod process;
 
@@ -22,6 +23,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 pub use api::ApiMetrics;
+pub(crate) use fleet::FleetMetrics;
 pub(crate) use poll::PollMetrics;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -48,6 +48,11 @@ impl PollMetrics {
         }
     }
 
+    /// Target `id` is no longer polled: its counts go.
+    pub(crate) fn forget(&self, id: &TargetId) {
+        self.cycle_timeouts.remove(&TargetLabels::from(id));
+    }
+
     /// One more target found `id` taken; the returned guard counts it until dropped.
     pub(crate) fn conflict(&self, id: &TargetId) -> ConflictGuard {
         let gauge = self

@@ -20,31 +20,46 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Connection;
 use crate::config::{PollConfig, TargetConfig};
 use crate::exposition::{Exposition, Taken, TargetSlot};
-use crate::health::Readiness;
+use crate::fleet::Shard;
+use crate::health::ReadyToken;
 use crate::metrics::{ApiMetrics, PollMetrics};
 use crate::model::{TargetId, TargetSnapshot};
 use cycle::{Cycle, CycleSummary};
 use deadline::Deadline;
 use fold::TargetState;
 
+/// What a target polls and how: replaced whole on a reload, read at each cycle's start.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// The target's name in logs: `targets[2]`, or the discovered account and region.
+    pub(crate) name: Arc<str>,
+    /// Where the target came from: a conflict is an error for a configured target and a
+    /// warning for a discovered one.
+    pub(crate) discovered: bool,
+    pub(crate) target: TargetConfig,
+    pub(crate) poll: PollConfig,
+    /// This process's part of the work: a target that learns its account only by
+    /// asking (one without a role) stops if the account and region are another's.
+    pub(crate) shard: Shard,
+}
+
 /// Everything a target's task needs.
 #[derive(Debug)]
 pub(crate) struct TargetTask {
-    /// The target's index in the configuration's `targets`, which names it in logs.
-    pub(crate) index: usize,
-    pub(crate) target: TargetConfig,
-    pub(crate) poll: PollConfig,
+    pub(crate) settings: watch::Receiver<Arc<Settings>>,
     pub(crate) connection: Connection,
     pub(crate) metrics: ApiMetrics,
     pub(crate) polls: PollMetrics,
     pub(crate) exposition: Arc<Exposition>,
-    pub(crate) readiness: Arc<Readiness>,
+    /// Done when the first cycle ends (or the task does).
+    pub(crate) ready: ReadyToken,
 }
 
 /// A target that knows its account: its identity, made once, its place in the
@@ -54,6 +69,8 @@ struct Identified {
     id: TargetId,
     slot: TargetSlot,
     cognito: Client,
+    /// The operation time limit `cognito` was made with.
+    timeout: Duration,
     state: TargetState,
 }
 
@@ -69,34 +86,79 @@ struct Progress {
     last_calls: u64,
 }
 
+impl Progress {
+    /// The identity whose slot the target holds, if it holds one.
+    fn owned(&self) -> Option<TargetId> {
+        match (&self.identified, &self.provisional) {
+            (Some(target), _) => Some(target.id.clone()),
+            (None, Some(slot)) => Some(slot.id().clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Why a cycle ended without a snapshot to publish.
+enum Stop {
+    /// Another target publishes this account and region.
+    Taken(Taken),
+    /// The account and region are another shard's.
+    OtherShard(TargetId),
+}
+
 impl TargetTask {
     /// Polls until `shutdown`; the first cycle starts at once. The target's series leave
-    /// the exposition when the task ends.
-    pub(crate) async fn run(self, shutdown: CancellationToken) {
+    /// the exposition when the task ends, its counters too.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
+        if let Some(id) = self.poll(&shutdown).await {
+            self.connection.forget(&id);
+            self.polls.forget(&id);
+        }
+    }
+
+    /// Polls until `shutdown`. Returns the identity whose series the target published,
+    /// if any.
+    async fn poll(&mut self, shutdown: &CancellationToken) -> Option<TargetId> {
+        let mut settings = Arc::clone(&self.settings.borrow_and_update());
         // Until the account is known, the target's failures show under its provisional
         // identity; once known, the identified slot replaces it.
         let mut progress = Progress {
-            provisional: self.claim_provisional(),
+            provisional: self.claim_provisional(&settings),
             ..Progress::default()
         };
-        let mut first = true;
         let mut next = Instant::now();
         loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep_until(next) => {}
+            // New settings move the next cycle to their interval, counted from the last
+            // cycle's start (`next` less the old interval and its jitter is close enough:
+            // the jitter is at most 2%).
+            let mut last_start = next.checked_sub(settings.poll.interval).unwrap_or(next);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return progress.owned(),
+                    () = tokio::time::sleep_until(next) => break,
+                    changed = self.settings.changed() => {
+                        if changed.is_err() {
+                            // The fleet is gone: so is this target.
+                            return progress.owned();
+                        }
+                        settings = Arc::clone(&self.settings.borrow_and_update());
+                        next = (last_start + settings.poll.interval).max(Instant::now());
+                        last_start = next.checked_sub(settings.poll.interval).unwrap_or(next);
+                    }
+                }
             }
+            settings = Arc::clone(&self.settings.borrow_and_update());
+            self.connection.set_poll(&settings.poll);
             let started = Instant::now();
             let attempts_before = self.connection.attempts();
             let deadline = Deadline::new(
                 started,
-                self.poll.cycle_timeout,
-                self.poll.requests_per_second,
+                settings.poll.cycle_timeout,
+                settings.poll.requests_per_second,
                 progress.last_calls,
             );
             let ended = tokio::select! {
-                () = shutdown.cancelled() => return,
-                done = self.cycle(&mut progress, &deadline) => Some(done),
+                () = shutdown.cancelled() => return progress.owned(),
+                done = self.cycle(&settings, &mut progress, &deadline) => Some(done),
                 () = deadline.passed() => None,
             };
             let (snapshot, summary) = match ended {
@@ -105,44 +167,68 @@ impl TargetTask {
                         self.connection.attempts().saturating_sub(attempts_before);
                     done
                 }
-                Some(Err(taken)) => {
+                Some(Err(Stop::Taken(taken))) => {
+                    let owned = progress.owned();
                     drop(progress);
-                    return self.conflicted(&taken, first, shutdown).await;
+                    self.conflicted(&settings, &taken, shutdown).await;
+                    return owned;
                 }
-                None => self.cut_short(&mut progress, &deadline, started),
+                Some(Err(Stop::OtherShard(id))) => {
+                    let owned = progress.owned();
+                    drop(progress);
+                    tracing::info!(
+                        target_name = %settings.name,
+                        account = %id.account_id,
+                        region = %id.region,
+                        "{} polls {id}, not {}: {} stops here",
+                        if settings.shard.total() > 1 { "another shard" } else { "another target" },
+                        settings.shard,
+                        settings.name,
+                    );
+                    self.ready.done();
+                    shutdown.cancelled().await;
+                    return owned;
+                }
+                None => self.cut_short(&settings, &mut progress, &deadline, started),
             };
-            self.publish(&mut progress, &snapshot, &summary);
-            if first {
-                self.readiness.first_cycle_done();
-                first = false;
-            }
+            self.publish(&settings, &mut progress, &snapshot, &summary);
+            self.ready.done();
             // A slow cycle delays the next one; cycles never overlap.
-            next = (started + self.poll.interval + jitter(self.poll.interval)).max(Instant::now());
+            next = (started + settings.poll.interval + jitter(settings.poll.interval))
+                .max(Instant::now());
         }
     }
 
     /// One cycle; the first ones learn the account, until it is known. Fails when the
-    /// account and region turn out to be another target's.
+    /// account and region turn out to be another target's, or another shard's.
     async fn cycle(
         &self,
+        settings: &Settings,
         progress: &mut Progress,
         deadline: &Deadline,
-    ) -> Result<(TargetSnapshot, CycleSummary), Taken> {
+    ) -> Result<(TargetSnapshot, CycleSummary), Stop> {
         let started = Instant::now();
         let target = match &mut progress.identified {
             Some(target) => target,
             None => match discover::identify(&self.connection, &self.metrics).await {
                 Ok(id) => {
+                    if !settings.shard.owns(&id) {
+                        return Err(Stop::OtherShard(id));
+                    }
                     self.connection.identified(&id);
                     self.polls.move_target(self.connection.provisional(), &id);
                     // The provisional slot already is this identity's when the role's
                     // account was the account.
                     let slot = match progress.provisional.take_if(|s| s.id() == &id) {
                         Some(slot) => slot,
-                        None => self.exposition.claim(id.clone(), self.index)?,
+                        None => self
+                            .exposition
+                            .claim(id.clone(), Arc::clone(&settings.name))
+                            .map_err(Stop::Taken)?,
                     };
                     progress.identified.insert(Identified {
-                        cognito: self.connection.cognito(&id),
+                        cognito: self.connection.cognito(&id, &settings.poll),
+                        timeout: settings.poll.timeout,
                         id,
                         slot,
                         state: TargetState::default(),
@@ -162,9 +248,13 @@ impl TargetTask {
                 }
             },
         };
+        if target.timeout != settings.poll.timeout {
+            target.cognito = self.connection.cognito(&target.id, &settings.poll);
+            target.timeout = settings.poll.timeout;
+        }
         let cycle = Cycle {
-            target: &self.target,
-            poll: &self.poll,
+            target: &settings.target,
+            poll: &settings.poll,
             cognito: &target.cognito,
             id: &target.id,
             metrics: &self.metrics,
@@ -177,6 +267,7 @@ impl TargetTask {
     /// logged once.
     fn cut_short(
         &self,
+        settings: &Settings,
         progress: &mut Progress,
         deadline: &Deadline,
         started: Instant,
@@ -195,7 +286,7 @@ impl TargetTask {
              keep their last known values"
         );
         match &mut progress.identified {
-            Some(target) => cycle::cut_short(&mut target.state, &self.poll, started),
+            Some(target) => cycle::cut_short(&mut target.state, &settings.poll, started),
             None => (
                 cycle::unidentified(started),
                 CycleSummary {
@@ -207,7 +298,13 @@ impl TargetTask {
     }
 
     /// Logs the cycle and publishes its snapshot under the target's identity.
-    fn publish(&self, progress: &mut Progress, snapshot: &TargetSnapshot, summary: &CycleSummary) {
+    fn publish(
+        &self,
+        settings: &Settings,
+        progress: &mut Progress,
+        snapshot: &TargetSnapshot,
+        summary: &CycleSummary,
+    ) {
         let id = progress
             .identified
             .as_ref()
@@ -231,7 +328,7 @@ impl TargetTask {
             }
             None => {
                 if progress.provisional.is_none() {
-                    progress.provisional = self.claim_provisional();
+                    progress.provisional = self.claim_provisional(settings);
                 }
                 if let Some(slot) = &progress.provisional {
                     publish(slot, snapshot);
@@ -240,31 +337,34 @@ impl TargetTask {
         }
     }
 
-    fn claim_provisional(&self) -> Option<TargetSlot> {
+    fn claim_provisional(&self, settings: &Settings) -> Option<TargetSlot> {
         let id = self.connection.provisional().clone();
-        self.exposition.claim(id, self.index).ok()
+        self.exposition.claim(id, Arc::clone(&settings.name)).ok()
     }
 
     /// Another target already polls this target's account and region: publishing too
-    /// would overwrite its series cycle by cycle. Says so once, counts it, publishes
-    /// nothing and polls no more.
-    async fn conflicted(&self, taken: &Taken, first: bool, shutdown: CancellationToken) {
-        let (index, holder) = (self.index, taken.holder);
-        tracing::error!(
-            target_index = index,
-            other_target_index = holder,
-            account = %taken.id.account_id,
-            region = %taken.id.region,
-            "targets[{index}] resolves to account {} in {}, which targets[{holder}] \
-             already polls: targets[{index}] publishes nothing and stops polling; give \
-             each account and region one target",
-            taken.id.account_id,
-            taken.id.region,
+    /// would overwrite its series cycle by cycle. Says so once (an error for a
+    /// configured target, a warning for a discovered one), counts it, publishes nothing
+    /// and polls no more.
+    async fn conflicted(
+        &mut self,
+        settings: &Settings,
+        taken: &Taken,
+        shutdown: &CancellationToken,
+    ) {
+        let (name, holder) = (&settings.name, &taken.holder);
+        let message = format!(
+            "{name} resolves to account {} in {}, which {holder} already polls: {name} \
+             publishes nothing and stops polling; give each account and region one target",
+            taken.id.account_id, taken.id.region,
         );
-        let _counted = self.polls.conflict(&taken.id);
-        if first {
-            self.readiness.first_cycle_done();
+        if settings.discovered {
+            tracing::warn!(target_name = %name, other_target = %holder, "{message}");
+        } else {
+            tracing::error!(target_name = %name, other_target = %holder, "{message}");
         }
+        let _counted = self.polls.conflict(&taken.id);
+        self.ready.done();
         shutdown.cancelled().await;
     }
 }

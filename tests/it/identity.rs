@@ -95,7 +95,7 @@ async fn two_targets_of_one_account_and_region_publish_one_set_of_pools() {
     let (mut exporter, port, _config) =
         tokio::task::block_in_place(|| spawn_with_config(&yaml, &[]));
     let conflict = tokio::task::block_in_place(|| exporter.wait_for("already polls"));
-    let later = if conflict.contains("\"target_index\":1") {
+    let later = if conflict.contains("\"target_name\":\"targets[1]\"") {
         1
     } else {
         0

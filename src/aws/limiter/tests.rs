@@ -127,12 +127,12 @@ async fn any_rate_gives_a_bounded_spacing_without_panicking() {
         for _ in 0..1000 {
             limiter.succeeded();
         }
-        assert_eq!(limiter.period(), limiter.base, "{rate}");
+        assert_eq!(limiter.period(), limiter.base(), "{rate}");
     }
-    assert_eq!(Limiter::new(1e-300).base, WIDEST);
-    assert_eq!(Limiter::new(f64::NAN).base, WIDEST);
-    assert_eq!(Limiter::new(f64::INFINITY).base, Duration::ZERO);
-    assert_eq!(Limiter::new(0.01).base, Duration::from_secs(100));
+    assert_eq!(Limiter::new(1e-300).base(), WIDEST);
+    assert_eq!(Limiter::new(f64::NAN).base(), WIDEST);
+    assert_eq!(Limiter::new(f64::INFINITY).base(), Duration::ZERO);
+    assert_eq!(Limiter::new(0.01).base(), Duration::from_secs(100));
 }
 
 #[test]
@@ -208,10 +208,27 @@ mod properties {
                         }
                     }
                     let period = limiter.period();
-                    prop_assert!(limiter.base <= period && period <= widest_period());
+                    prop_assert!(limiter.base() <= period && period <= widest_period());
                 }
                 Ok(())
             })?;
         }
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_rate_applies_from_the_next_slot_and_keeps_a_slowdown() {
+    let limiter = Limiter::new(10.0);
+    limiter.set_rate(20.0);
+    assert_eq!(limiter.base(), Duration::from_millis(50));
+    assert_eq!(limiter.period(), Duration::from_millis(50));
+    let first = limiter.until_ready().await;
+    let second = limiter.until_ready().await;
+    assert_eq!(second - first, Duration::from_millis(50));
+    // Throttled twice at 20/s: 1.25² slower. At 5/s the same slowdown holds.
+    limiter.throttled();
+    limiter.throttled();
+    limiter.set_rate(5.0);
+    assert_eq!(limiter.base(), Duration::from_millis(200));
+    assert_eq!(limiter.period(), Duration::from_micros(312_500));
 }

@@ -4,6 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use cognito_exporter::FleetOptions;
 use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{Config, PollConfig, TargetConfig};
 use cognito_exporter::http::ServerOptions;
@@ -152,13 +153,18 @@ fn start_on(
     let config = Config {
         poll,
         targets,
+        discovery: None,
         warnings: Vec::new(),
+    };
+    let fleet = FleetOptions {
+        clients: credentials(),
+        ..FleetOptions::default()
     };
     let task = tokio::spawn(cognito_exporter::run(
         config,
         listener,
         server,
-        credentials(),
+        fleet,
         shutdown.clone(),
     ));
     Exporter {

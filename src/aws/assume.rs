@@ -1,0 +1,68 @@
+//! Credentials from `AssumeRole`, through an STS client of the target's own, so each
+//! attempt is paced by the target's limiter and counted like every other call
+//! (`cognito_exporter_api_requests_total{operation="AssumeRole"}` and its errors). The
+//! SDK's identity cache in front of it keeps the credentials until shortly before they
+//! expire, so the role is assumed about once an hour, not once per call.
+
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{self, ProvideCredentials};
+
+use super::errors::Failure;
+
+/// Assumes `role_arn` with the STS client it is given.
+#[derive(Debug)]
+pub(super) struct AssumeRole {
+    pub(super) sts: aws_sdk_sts::Client,
+    pub(super) role_arn: String,
+    pub(super) external_id: Option<String>,
+}
+
+/// The session name AWS CloudTrail shows for the exporter's calls.
+const SESSION_NAME: &str = "cognito-exporter";
+
+impl AssumeRole {
+    async fn assume(&self) -> provider::Result {
+        let answer = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(SESSION_NAME)
+            .set_external_id(self.external_id.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                let failure = Failure::of("AssumeRole", &e);
+                CredentialsError::provider_error(format!(
+                    "cannot assume {}: {}: {}",
+                    self.role_arn, failure.label, failure.message
+                ))
+            })?;
+        let Some(c) = answer.credentials else {
+            return Err(CredentialsError::unhandled(
+                "AssumeRole answered without credentials",
+            ));
+        };
+        let expiry = SystemTime::try_from(c.expiration).map_err(|_| {
+            CredentialsError::unhandled("AssumeRole answered an expiry out of range")
+        })?;
+        Ok(Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            Some(expiry),
+            "AssumeRole",
+        ))
+    }
+}
+
+impl ProvideCredentials for AssumeRole {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        provider::future::ProvideCredentials::new(self.assume())
+    }
+}

@@ -1,0 +1,496 @@
+//! The fleet: the one owner of the set of targets this process polls and of their
+//! tasks. The set is the configuration's static targets plus, with
+//! `discovery.organizations`, every selected account of the organization in every
+//! listed region, less the targets of other shards ([`Shard`]). When the set changes (a
+//! reload, a new account list) the fleet starts a task for each new target, stops each
+//! one that left (its series and counters go with it), and hands changed settings to
+//! the others, which apply them from their next cycle: their series, limiter and cycle
+//! schedule go on untouched.
+//!
+//! - [`shard`]: which targets are this process's.
+//! - [`discovery`]: the task that lists the organization's accounts.
+
+mod discovery;
+pub mod shard;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::RunError;
+use crate::aws::{ClientOptions, Connection, OrgAccount};
+use crate::config::{Config, OrganizationsDiscovery, PollConfig, TargetConfig};
+use crate::exposition::Exposition;
+use crate::health::{Readiness, ReadyToken};
+use crate::lifecycle::{ReloadRequest, Reloader};
+use crate::metrics::{ApiMetrics, FleetMetrics, PollMetrics};
+use crate::model::TargetId;
+use crate::poll::{Settings, TargetTask};
+use discovery::Listing;
+
+pub use shard::{Shard, ShardError};
+
+/// What every target's task shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) api: ApiMetrics,
+    pub(crate) polls: PollMetrics,
+    pub(crate) fleet: FleetMetrics,
+    pub(crate) exposition: Arc<Exposition>,
+    pub(crate) readiness: Arc<Readiness>,
+    pub(crate) clients: ClientOptions,
+    pub(crate) shard: Shard,
+}
+
+/// What makes two targets one: where and as whom they call AWS. A target whose key is
+/// unchanged by a reload keeps running; its other settings (pool filters, `poll`) are
+/// handed to it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    region: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+impl Key {
+    fn of(target: &TargetConfig) -> Self {
+        Self {
+            region: target.region.clone(),
+            role_arn: target.role_arn.clone(),
+            external_id: target.external_id.clone(),
+            endpoint_url: target.endpoint_url.clone(),
+        }
+    }
+}
+
+/// A target's running task.
+#[derive(Debug)]
+struct Running {
+    settings: watch::Sender<Arc<Settings>>,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// The discovery task of the configuration in force.
+#[derive(Debug)]
+struct Discovery {
+    config: OrganizationsDiscovery,
+    stop: CancellationToken,
+    /// Which discovery this is: a listing of a replaced one is ignored.
+    generation: u64,
+    /// The accounts of the last successful listing, before the account filters.
+    accounts: Option<Vec<OrgAccount>>,
+}
+
+/// Owns the targets and their tasks; runs until shutdown.
+#[derive(Debug)]
+pub(crate) struct Fleet {
+    shared: Shared,
+    poll: PollConfig,
+    statics: Vec<TargetConfig>,
+    discovery: Option<Discovery>,
+    running: BTreeMap<Key, Running>,
+    /// Holds readiness until the first listing of the organization has been tried.
+    discovery_ready: Option<ReadyToken>,
+    listings: (mpsc::Sender<Listing>, mpsc::Receiver<Listing>),
+    /// Discoveries started so far.
+    generations: u64,
+    shutdown: CancellationToken,
+}
+
+/// What a reload changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Changes {
+    added: usize,
+    removed: usize,
+    updated: usize,
+}
+
+impl Fleet {
+    /// Starts the tasks of `config`'s targets (and its discovery); readiness waits for
+    /// their first cycles. Fails when a static target cannot be set up (no region).
+    pub(crate) async fn start(
+        config: Config,
+        shared: Shared,
+        shutdown: CancellationToken,
+    ) -> Result<Self, RunError> {
+        shared
+            .fleet
+            .set_shard(shared.shard.ordinal(), shared.shard.total());
+        let mut fleet = Self {
+            shared,
+            poll: config.poll,
+            statics: config.targets,
+            discovery: None,
+            running: BTreeMap::new(),
+            discovery_ready: None,
+            listings: mpsc::channel(4),
+            generations: 0,
+            shutdown,
+        };
+        let connections = fleet.connect_statics().await?;
+        fleet.discovery_ready = config
+            .discovery
+            .is_some()
+            .then(|| fleet.shared.readiness.expect());
+        fleet.set_discovery(config.discovery).await;
+        fleet.reconcile(connections, true).await;
+        fleet.shared.fleet.reloaded(true, unix_now());
+        Ok(fleet)
+    }
+
+    /// Serves reload requests and account listings until shutdown, then stops every
+    /// target and waits for them.
+    pub(crate) async fn run(
+        mut self,
+        mut reloads: mpsc::Receiver<ReloadRequest>,
+        reloader: Option<Reloader>,
+    ) {
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                Some(request) = reloads.recv() => {
+                    let result = match &reloader {
+                        Some(reload) => self.reload(reload).await,
+                        None => Err(vec!["this exporter was started without a configuration to reload".to_owned()]),
+                    };
+                    // The requester may have gone (a client that hung up): nothing to tell.
+                    let _ = request.reply.send(result);
+                }
+                Some(listing) = self.listings.1.recv() => self.listed(listing).await,
+            }
+        }
+        if let Some(discovery) = &self.discovery {
+            discovery.stop.cancel();
+        }
+        let keys: Vec<Key> = self.running.keys().cloned().collect();
+        self.stop(&keys).await;
+    }
+
+    /// Reads the configuration again and applies it; a configuration with problems
+    /// changes nothing.
+    async fn reload(&mut self, reloader: &Reloader) -> Result<(), Vec<String>> {
+        let result = match reloader() {
+            Ok(config) => self.apply(config).await,
+            Err(problems) => Err(problems),
+        };
+        match &result {
+            Ok(changes) => tracing::info!(
+                added = changes.added,
+                removed = changes.removed,
+                updated = changes.updated,
+                targets = self.running.len(),
+                "configuration reloaded"
+            ),
+            Err(problems) => {
+                for problem in problems {
+                    tracing::error!("reload: invalid configuration: {problem}");
+                }
+                tracing::error!(
+                    "configuration not reloaded: the running targets go on with the previous one"
+                );
+            }
+        }
+        self.shared.fleet.reloaded(result.is_ok(), unix_now());
+        result.map(|_| ())
+    }
+
+    /// Applies a validated configuration.
+    async fn apply(&mut self, config: Config) -> Result<Changes, Vec<String>> {
+        for warning in &config.warnings {
+            tracing::warn!("{warning}");
+        }
+        let (old_poll, old_statics) = (self.poll.clone(), std::mem::take(&mut self.statics));
+        self.poll = config.poll;
+        self.statics = config.targets;
+        // New static targets are set up before anything changes, so one that cannot be
+        // (no region anywhere) fails the reload whole.
+        let connections = match self.connect_statics().await {
+            Ok(connections) => connections,
+            Err(e) => {
+                self.poll = old_poll;
+                self.statics = old_statics;
+                return Err(vec![e.to_string()]);
+            }
+        };
+        self.set_discovery(config.discovery).await;
+        Ok(self.reconcile(connections, false).await)
+    }
+
+    /// Connections for the static targets not yet running.
+    async fn connect_statics(&self) -> Result<BTreeMap<Key, Connection>, RunError> {
+        let mut connections = BTreeMap::new();
+        for (index, target) in self.statics.iter().enumerate() {
+            let key = Key::of(target);
+            if self.running.contains_key(&key) || !self.static_is_ours(target) {
+                continue;
+            }
+            let connection =
+                Connection::new(target, &self.poll, &self.shared.api, &self.shared.clients)
+                    .await
+                    .map_err(|source| RunError::Target { index, source })?;
+            connections.insert(key, connection);
+        }
+        Ok(connections)
+    }
+
+    /// Whether a static target may be this shard's: when its role names the account,
+    /// the shard decides now; otherwise the target learns its account and decides then.
+    fn static_is_ours(&self, target: &TargetConfig) -> bool {
+        match (target.role_account_id(), &target.region) {
+            (Some(account), Some(region)) => self
+                .shared
+                .shard
+                .owns(&TargetId::new(account, region.clone())),
+            _ => true,
+        }
+    }
+
+    /// Starts, restarts or stops discovery for `config`. A new listing starts at once;
+    /// the accounts of the last one are kept until it answers.
+    async fn set_discovery(&mut self, config: Option<OrganizationsDiscovery>) {
+        self.shared.fleet.set_discovery(config.is_some());
+        let unchanged = match (&self.discovery, &config) {
+            (Some(running), Some(new)) => discovery::same_listing(&running.config, new),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            if let (Some(running), Some(new)) = (&mut self.discovery, config) {
+                running.config = new;
+            }
+            return;
+        }
+        let accounts = self.discovery.take().and_then(|old| {
+            old.stop.cancel();
+            old.accounts
+        });
+        let Some(config) = config else {
+            self.discovery_ready = None;
+            return;
+        };
+        let stop = self.shutdown.child_token();
+        self.generations += 1;
+        let generation = self.generations;
+        discovery::spawn(
+            config.clone(),
+            generation,
+            &self.poll,
+            &self.shared,
+            self.listings.0.clone(),
+            stop.clone(),
+        )
+        .await;
+        self.discovery = Some(Discovery {
+            config,
+            stop,
+            generation,
+            accounts,
+        });
+    }
+
+    /// A listing of the organization ended: on success its accounts replace the last
+    /// ones; on failure the targets found before go on.
+    async fn listed(&mut self, listing: Listing) {
+        if let (Some(discovery), Some(accounts)) = (&mut self.discovery, listing.accounts)
+            && discovery.generation == listing.generation
+        {
+            discovery.accounts = Some(accounts);
+            let initial = self.discovery_ready.is_some();
+            let changes = self.reconcile(BTreeMap::new(), initial).await;
+            if changes != Changes::default() {
+                tracing::info!(
+                    added = changes.added,
+                    removed = changes.removed,
+                    targets = self.running.len(),
+                    "targets follow the organization"
+                );
+            }
+        }
+        self.discovery_ready = None;
+    }
+
+    /// Every target this process should poll now, by key, with its settings.
+    fn desired(&self) -> BTreeMap<Key, (Settings, TargetConfig)> {
+        let mut desired = BTreeMap::new();
+        for (index, target) in self.statics.iter().enumerate() {
+            if !self.static_is_ours(target) {
+                continue;
+            }
+            let settings = self.settings(format!("targets[{index}]"), false, target);
+            desired.insert(Key::of(target), (settings, target.clone()));
+        }
+        let Some(Discovery {
+            config,
+            accounts: Some(accounts),
+            ..
+        }) = &self.discovery
+        else {
+            return desired;
+        };
+        for account in accounts
+            .iter()
+            .filter(|a| config.wants_account(&a.id, &a.name))
+        {
+            for region in &config.regions {
+                let id = TargetId::new(account.id.clone(), region.clone());
+                if !self.shared.shard.owns(&id) {
+                    continue;
+                }
+                let target = config.target(&account.id, region);
+                let key = Key::of(&target);
+                if let Some(configured) = self.configured_as(&key, &id) {
+                    tracing::warn!(
+                        account = %id.account_id,
+                        region = %id.region,
+                        "discovered account {} in {} is already {configured}: polled once, as {configured}",
+                        id.account_id,
+                        id.region,
+                    );
+                    continue;
+                }
+                let name = format!("account {} ({}) in {region}", account.id, account.name);
+                let settings = self.settings(name, true, &target);
+                desired.insert(key, (settings, target));
+            }
+        }
+        desired
+    }
+
+    /// The static target that already polls `id` (or has the same `key`), by name.
+    fn configured_as(&self, key: &Key, id: &TargetId) -> Option<String> {
+        self.statics.iter().enumerate().find_map(|(i, t)| {
+            let same_account = t.role_account_id() == Some(id.account_id.as_str())
+                && t.region.as_deref() == Some(id.region.as_str());
+            (same_account || Key::of(t) == *key).then(|| format!("targets[{i}]"))
+        })
+    }
+
+    fn settings(&self, name: String, discovered: bool, target: &TargetConfig) -> Settings {
+        Settings {
+            name: name.into(),
+            discovered,
+            target: target.clone(),
+            poll: self.poll.clone(),
+            shard: self.shared.shard,
+        }
+    }
+
+    /// Makes the running tasks the desired ones: stops those that left, hands new
+    /// settings to those that stay, starts the new ones (`connections` holds those of
+    /// new static targets). `initial` targets hold readiness until their first cycle.
+    async fn reconcile(
+        &mut self,
+        mut connections: BTreeMap<Key, Connection>,
+        initial: bool,
+    ) -> Changes {
+        let desired = self.desired();
+        let mut changes = Changes::default();
+        let gone: Vec<Key> = self
+            .running
+            .keys()
+            .filter(|k| !desired.contains_key(k))
+            .cloned()
+            .collect();
+        changes.removed = gone.len();
+        self.stop(&gone).await;
+        for (key, (settings, target)) in desired {
+            if let Some(running) = self.running.get(&key) {
+                let current = running.settings.borrow().clone();
+                if !same_settings(&current, &settings) {
+                    running.settings.send_replace(Arc::new(settings));
+                    changes.updated += 1;
+                }
+                continue;
+            }
+            let connection = match connections.remove(&key) {
+                Some(connection) => connection,
+                None => match Connection::new(
+                    &target,
+                    &self.poll,
+                    &self.shared.api,
+                    &self.shared.clients,
+                )
+                .await
+                {
+                    Ok(connection) => connection,
+                    Err(e) => {
+                        tracing::error!(target_name = %settings.name, error = %e, "cannot set up the target");
+                        continue;
+                    }
+                },
+            };
+            self.spawn(key, settings, connection, initial);
+            changes.added += 1;
+        }
+        self.shared.fleet.set_targets(self.running.len());
+        changes
+    }
+
+    fn spawn(&mut self, key: Key, settings: Settings, connection: Connection, initial: bool) {
+        let (sender, receiver) = watch::channel(Arc::new(settings));
+        let ready = if initial {
+            self.shared.readiness.expect()
+        } else {
+            ReadyToken::default()
+        };
+        let task = TargetTask {
+            settings: receiver,
+            connection,
+            metrics: self.shared.api.clone(),
+            polls: self.shared.polls.clone(),
+            exposition: Arc::clone(&self.shared.exposition),
+            ready,
+        };
+        let stop = self.shutdown.child_token();
+        let handle = tokio::spawn(task.run(stop.clone()));
+        self.running.insert(
+            key,
+            Running {
+                settings: sender,
+                stop,
+                task: handle,
+            },
+        );
+    }
+
+    /// Stops the tasks of `keys` and waits until they have ended, so their series are
+    /// gone from the next scrape.
+    async fn stop(&mut self, keys: &[Key]) {
+        let stopped: Vec<Running> = keys.iter().filter_map(|k| self.running.remove(k)).collect();
+        for running in &stopped {
+            running.stop.cancel();
+        }
+        for running in stopped {
+            if let Err(e) = running.task.await
+                && e.is_panic()
+            {
+                tracing::error!(error = %e, "a target's task panicked");
+            }
+        }
+        self.shared.fleet.set_targets(self.running.len());
+    }
+}
+
+/// Whether two settings would poll alike (the regexes compared by their patterns).
+fn same_settings(a: &Settings, b: &Settings) -> bool {
+    let pattern = |re: &Option<regex::Regex>| re.as_ref().map(|r| r.as_str().to_owned());
+    a.name == b.name
+        && a.discovered == b.discovered
+        && a.poll == b.poll
+        && a.shard == b.shard
+        && a.target.user_pools == b.target.user_pools
+        && pattern(&a.target.include) == pattern(&b.target.include)
+        && pattern(&a.target.exclude) == pattern(&b.target.exclude)
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
