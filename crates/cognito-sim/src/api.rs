@@ -1,5 +1,5 @@
-//! One AWS API request, start to finish: recognise the protocol and operation, find the
-//! caller, count it, apply the fault plan, run the operation, shape the answer.
+//! One AWS API request, start to finish: recognise the protocol, service and operation,
+//! find the caller, count it, apply the fault plan, run the operation, shape the answer.
 //!
 //! Order matters and mirrors AWS: authentication problems are answered before any fault;
 //! the rate limit and injected errors before the body is parsed; damage to an answer
@@ -21,14 +21,16 @@ use super::auth;
 use super::body::{Body, full, read_body};
 use super::cognito::{self, Scope};
 use super::error::{ApiError, ErrorCode};
-use super::faults::{COGNITO_OPERATIONS, Fault, STS_OPERATIONS};
+use super::faults::{COGNITO_OPERATIONS, Fault, ORGANIZATIONS_OPERATIONS, STS_OPERATIONS};
 use super::inject::{Outcome, Request as FaultRequest};
 use super::mangle;
+use super::organizations;
 use super::state::SimState;
 use super::stats::Event;
 use super::sts;
 
 const JSON_TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const XML_CONTENT_TYPE: &str = "text/xml";
 /// Stats key for requests refused before their account was known.
@@ -38,6 +40,8 @@ const NO_ACCOUNT: &str = "-";
 enum Protocol {
     /// Cognito: AWS JSON 1.1.
     Json,
+    /// Organizations: AWS JSON 1.1 too, its own operations.
+    OrganizationsJson,
     /// STS: AWS Query.
     Query,
 }
@@ -59,8 +63,11 @@ impl Call<'_> {
     /// The status, code, content type and body of an AWS-shaped error answer.
     fn error_parts(&self, err: &ApiError) -> (StatusCode, &'static str, &'static str, Bytes) {
         match self.protocol {
-            Protocol::Json => {
-                let body = json!({"__type": err.code.as_str(), "message": err.message});
+            Protocol::Json | Protocol::OrganizationsJson => {
+                let mut body = json!({"__type": err.code.as_str(), "message": err.message});
+                if let Some(reason) = err.reason {
+                    body["Reason"] = json!(reason);
+                }
                 let bytes = Bytes::from(body.to_string());
                 (
                     err.code.http_status(),
@@ -95,7 +102,9 @@ impl Call<'_> {
         if let Ok(id) = HeaderValue::from_str(&self.request_id) {
             headers.insert("x-amzn-RequestId", id);
         }
-        if let (Some(code), Protocol::Json) = (error_code, self.protocol) {
+        if let (Some(code), Protocol::Json | Protocol::OrganizationsJson) =
+            (error_code, self.protocol)
+        {
             headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
         }
         response
@@ -121,10 +130,13 @@ pub(crate) async fn handle(
     let form =
         header(CONTENT_TYPE).is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     let (protocol, op, params) = match header(http::HeaderName::from_static("x-amz-target")) {
-        Some(t) => {
-            let op = t.strip_prefix(JSON_TARGET_PREFIX).unwrap_or(t).to_owned();
-            (Protocol::Json, op, HashMap::new())
-        }
+        Some(t) => match t.strip_prefix(ORGANIZATIONS_TARGET_PREFIX) {
+            Some(op) => (Protocol::OrganizationsJson, op.to_owned(), HashMap::new()),
+            None => {
+                let op = t.strip_prefix(JSON_TARGET_PREFIX).unwrap_or(t).to_owned();
+                (Protocol::Json, op, HashMap::new())
+            }
+        },
         None if form => {
             let params: HashMap<String, String> =
                 form_urlencoded::parse(&body).into_owned().collect();
@@ -154,6 +166,7 @@ async fn answer(
     let op = call.op.clone();
     let known = match call.protocol {
         Protocol::Json => COGNITO_OPERATIONS.contains(&op.as_str()),
+        Protocol::OrganizationsJson => ORGANIZATIONS_OPERATIONS.contains(&op.as_str()),
         Protocol::Query => STS_OPERATIONS.contains(&op.as_str()),
     };
     if !known {
@@ -230,6 +243,8 @@ async fn answer(
         Protocol::Json => {
             parse_json(body).and_then(|input| cognito::call(state, &scope, &op, &input))
         }
+        Protocol::OrganizationsJson => parse_json(body)
+            .and_then(|input| organizations::call(state, scope.account, &op, &input)),
         Protocol::Query => {
             sts::call(state, &identity, &op, params, &call.request_id).map(Value::String)
         }

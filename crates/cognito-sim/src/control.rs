@@ -8,20 +8,61 @@
 //! - `DELETE /_sim/faults`: remove every fault.
 //! - `GET /_sim/stats`: the counters ([`Stats`](super::Stats)) as JSON.
 //! - `DELETE /_sim/stats`: zero them.
+//! - `GET /_sim/organization`: the organization's ID, management account, root and OUs
+//!   (each with its parent).
+//! - `GET /_sim/accounts`: the member accounts ([`AccountInfo`]s), in `ListAccounts` order.
+//! - `POST /_sim/accounts`: add one, `{"name": ..., "parent": ..., "pools": N}` (parent
+//!   default the root, pools default the seeded count); 201 with the account.
+//! - `PUT /_sim/accounts/{id}`: change one, any of `{"parent": ..., "state": "SUSPENDED",
+//!   "refuse_assume_role": true}`; 200 with the account, 404 if it is not a member.
+//! - `DELETE /_sim/accounts/{id}`: remove it from the organization (its pools stay); 204,
+//!   or 404.
+//!
+//! A bad request body or parent gets a 400 with `{"error": ...}`.
 
 use http::header::ALLOW;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::body::{Body, full, read_body, text};
 use super::faults::FaultSet;
+use super::organization::{AccountInfo, AccountState, OrganizationError};
 use super::state::SimState;
+
+/// The body of `POST /_sim/accounts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAccount {
+    name: String,
+    parent: Option<String>,
+    pools: Option<usize>,
+}
+
+/// The body of `PUT /_sim/accounts/{id}`: the changes to make.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountChange {
+    parent: Option<String>,
+    state: Option<AccountState>,
+    refuse_assume_role: Option<bool>,
+}
 
 pub(crate) async fn handle(state: &SimState, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    if let Some(id) = path.strip_prefix("/_sim/accounts/") {
+        return match method {
+            Method::PUT => match read_body(req.into_body()).await {
+                Ok(body) => put_account(state, id, &body),
+                Err(response) => response,
+            },
+            Method::DELETE if state.remove_account(id) => no_content(),
+            Method::DELETE => text(StatusCode::NOT_FOUND, "no such member account\n"),
+            _ => not_allowed("PUT, DELETE"),
+        };
+    }
     match (path.as_str(), method) {
         ("/_sim/health", Method::GET) => text(StatusCode::OK, "ok\n"),
         ("/_sim/faults", Method::GET) => json_response(StatusCode::OK, &state.faults()),
@@ -41,7 +82,15 @@ pub(crate) async fn handle(state: &SimState, req: Request<Incoming>) -> Response
             state.reset_stats();
             no_content()
         }
+        ("/_sim/organization", Method::GET) => organization(state),
+        ("/_sim/accounts", Method::GET) => json_response(StatusCode::OK, &state.accounts()),
+        ("/_sim/accounts", Method::POST) => match read_body(req.into_body()).await {
+            Ok(body) => post_account(state, &body),
+            Err(response) => response,
+        },
         ("/_sim/health", _) => not_allowed("GET"),
+        ("/_sim/organization", _) => not_allowed("GET"),
+        ("/_sim/accounts", _) => not_allowed("GET, POST"),
         ("/_sim/faults", _) => not_allowed("GET, PUT, DELETE"),
         ("/_sim/stats", _) => not_allowed("GET, DELETE"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
@@ -63,6 +112,69 @@ fn put_faults(state: &SimState, body: &[u8]) -> Response<Body> {
             &json!({"error": e.to_string(), "problems": e.0}),
         ),
     }
+}
+
+fn organization(state: &SimState) -> Response<Body> {
+    let answer = json!({
+        "id": state.organization_id(),
+        "management_account": state.management_account(),
+        "root": {"id": state.root_id(), "name": "Root"},
+        "organizational_units": state.organizational_units(),
+    });
+    json_response(StatusCode::OK, &answer)
+}
+
+fn post_account(state: &SimState, body: &[u8]) -> Response<Body> {
+    let new: NewAccount = match serde_json::from_slice(body) {
+        Ok(new) => new,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let pools = new.pools.unwrap_or(state.seeded_pools);
+    match state.add_account(&new.name, new.parent.as_deref(), pools) {
+        Ok(account) => json_response(StatusCode::CREATED, &account),
+        Err(e) => bad_request(&e.to_string()),
+    }
+}
+
+fn put_account(state: &SimState, id: &str, body: &[u8]) -> Response<Body> {
+    let change: AccountChange = match serde_json::from_slice(body) {
+        Ok(change) => change,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    match change_account(state, id, &change) {
+        Ok(account) => json_response(StatusCode::OK, &account),
+        Err(e @ OrganizationError::UnknownAccount(_)) => {
+            json_response(StatusCode::NOT_FOUND, &json!({"error": e.to_string()}))
+        }
+        Err(e) => bad_request(&e.to_string()),
+    }
+}
+
+/// Applies `change` to member `id`, the move first: a move to a missing OU is refused
+/// before anything else changes.
+fn change_account(
+    state: &SimState,
+    id: &str,
+    change: &AccountChange,
+) -> Result<AccountInfo, OrganizationError> {
+    let mut account = state
+        .account(id)
+        .ok_or_else(|| OrganizationError::UnknownAccount(id.to_owned()))?;
+    if let Some(parent) = &change.parent {
+        account = state.move_account(id, parent)?;
+    }
+    if let Some(new_state) = change.state {
+        account = state.set_account_state(id, new_state)?;
+    }
+    if let Some(refuse) = change.refuse_assume_role {
+        state.refuse_assume_role(id, refuse);
+        account.refuse_assume_role = refuse;
+    }
+    Ok(account)
+}
+
+fn bad_request(error: &str) -> Response<Body> {
+    json_response(StatusCode::BAD_REQUEST, &json!({"error": error}))
 }
 
 fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Body> {

@@ -1,5 +1,6 @@
-//! The errors the simulator answers with: Cognito's exception codes, the HTTP status AWS
-//! sends with each, and AWS's "N validation errors detected" message format.
+//! The errors the simulator answers with: Cognito's and Organizations' exception codes,
+//! the HTTP status AWS sends with each, and AWS's "N validation errors detected" message
+//! format.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,8 +9,8 @@ use http::StatusCode;
 
 /// An exception code the simulator can answer with.
 ///
-/// The first nine are the ones a fault may inject ([`ErrorCode::INJECTABLE`]); the rest
-/// come only from the simulator's own checks of a request.
+/// Those in [`ErrorCode::INJECTABLE`] are the ones a fault may inject; the rest come only
+/// from the simulator's own checks of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorCode {
     /// A parameter breaks the API model or a rule of the operation.
@@ -38,11 +39,19 @@ pub enum ErrorCode {
     IncompleteSignatureException,
     /// The body is not JSON, or a member has the wrong JSON type.
     SerializationException,
+    /// Organizations: the caller's account is not in an organization.
+    AWSOrganizationsNotInUseException,
+    /// Organizations: no root or OU has the `ParentId` given.
+    ParentNotFoundException,
+    /// Organizations: a parameter is invalid; the answer names the `Reason`.
+    InvalidInputException,
+    /// Organizations failed on its side; answered with status 500.
+    ServiceException,
 }
 
 impl ErrorCode {
     /// The codes a fault rule may inject.
-    pub const INJECTABLE: [ErrorCode; 9] = [
+    pub const INJECTABLE: [ErrorCode; 13] = [
         ErrorCode::InvalidParameterException,
         ErrorCode::InternalErrorException,
         ErrorCode::TooManyRequestsException,
@@ -52,9 +61,13 @@ impl ErrorCode {
         ErrorCode::UnrecognizedClientException,
         ErrorCode::ExpiredTokenException,
         ErrorCode::ThrottlingException,
+        ErrorCode::AWSOrganizationsNotInUseException,
+        ErrorCode::ParentNotFoundException,
+        ErrorCode::InvalidInputException,
+        ErrorCode::ServiceException,
     ];
 
-    const ALL: [ErrorCode; 13] = [
+    const ALL: [ErrorCode; 17] = [
         ErrorCode::InvalidParameterException,
         ErrorCode::InternalErrorException,
         ErrorCode::TooManyRequestsException,
@@ -68,6 +81,10 @@ impl ErrorCode {
         ErrorCode::MissingAuthenticationTokenException,
         ErrorCode::IncompleteSignatureException,
         ErrorCode::SerializationException,
+        ErrorCode::AWSOrganizationsNotInUseException,
+        ErrorCode::ParentNotFoundException,
+        ErrorCode::InvalidInputException,
+        ErrorCode::ServiceException,
     ];
 
     /// The code as it appears in `__type` and `x-amzn-ErrorType`.
@@ -86,13 +103,19 @@ impl ErrorCode {
             ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ErrorCode::IncompleteSignatureException => "IncompleteSignatureException",
             ErrorCode::SerializationException => "SerializationException",
+            ErrorCode::AWSOrganizationsNotInUseException => "AWSOrganizationsNotInUseException",
+            ErrorCode::ParentNotFoundException => "ParentNotFoundException",
+            ErrorCode::InvalidInputException => "InvalidInputException",
+            ErrorCode::ServiceException => "ServiceException",
         }
     }
 
-    /// The status Cognito sends with this code: every client error is a 400.
+    /// The status the service sends with this code: every client error is a 400.
     pub fn http_status(self) -> StatusCode {
         match self {
-            ErrorCode::InternalErrorException => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalErrorException | ErrorCode::ServiceException => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -122,6 +145,18 @@ impl ErrorCode {
             ErrorCode::MissingAuthenticationTokenException => "Missing Authentication Token",
             ErrorCode::IncompleteSignatureException => "Incomplete signature",
             ErrorCode::SerializationException => "Malformed request body",
+            ErrorCode::AWSOrganizationsNotInUseException => {
+                "Your account is not a member of an organization."
+            }
+            ErrorCode::ParentNotFoundException => {
+                "We can't find a root or OU with the ParentId that you specified."
+            }
+            ErrorCode::InvalidInputException => {
+                "You provided a value that does not match the required pattern."
+            }
+            ErrorCode::ServiceException => {
+                "AWS Organizations can't complete your request because of an internal service error. Try again later."
+            }
         }
     }
 }
@@ -149,6 +184,9 @@ impl FromStr for ErrorCode {
 pub struct ApiError {
     pub(crate) code: ErrorCode,
     pub(crate) message: String,
+    /// Organizations' `InvalidInputException` says which rule was broken in a `Reason`
+    /// member, which clients may branch on.
+    pub(crate) reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -156,6 +194,16 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            reason: None,
+        }
+    }
+
+    /// Organizations' `InvalidInputException` with its `Reason` (`INVALID_NEXT_TOKEN`,
+    /// `INPUT_REQUIRED`, `MAX_VALUE_EXCEEDED`, ...).
+    pub(crate) fn invalid_input(reason: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            reason: Some(reason),
+            ..Self::new(ErrorCode::InvalidInputException, message)
         }
     }
 

@@ -21,6 +21,16 @@ pub(crate) const COGNITO_OPERATIONS: [&str; 6] = [
 /// The STS actions the simulator serves. Fault rules reach them only by name.
 pub(crate) const STS_OPERATIONS: [&str; 2] = ["GetCallerIdentity", "AssumeRole"];
 
+/// The Organizations operations the simulator serves. Fault rules reach them only by
+/// name, so a rule for "every operation" does not break an exporter's account discovery.
+pub(crate) const ORGANIZATIONS_OPERATIONS: [&str; 5] = [
+    "DescribeOrganization",
+    "ListRoots",
+    "ListAccounts",
+    "ListAccountsForParent",
+    "ListOrganizationalUnitsForParent",
+];
+
 /// Every fault the simulator applies, replaced as a whole.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,7 +191,7 @@ impl Fault {
             Fault::DeleteAfterList | Fault::LoopingToken | Fault::EndlessToken => {
                 op == "ListUserPools"
             }
-            _ => cognito || STS_OPERATIONS.contains(&op),
+            _ => cognito || STS_OPERATIONS.contains(&op) || ORGANIZATIONS_OPERATIONS.contains(&op),
         }
     }
 
@@ -194,8 +204,8 @@ impl Fault {
 /// One rule: which requests it matches, how often it fires, and what it does.
 ///
 /// A request matches when every matcher given is equal to the request's: `operation`
-/// (absent or `*` means every Cognito operation the fault applies to; STS actions only
-/// when named), `account` (for `AssumeRole`, the account of the role being assumed),
+/// (absent or `*` means every Cognito operation the fault applies to; STS and
+/// Organizations operations only when named), `account` (for `AssumeRole`, the account of the role being assumed),
 /// `access_key`, `region`. A matching request fires the rule with probability `rate`
 /// (default 1), and at most `count` times in all when `count` is given — so
 /// `count=3` alone means "the next 3 matching requests".
@@ -316,7 +326,10 @@ impl FaultRule {
 }
 
 fn known_operation(op: &str) -> bool {
-    op == "*" || COGNITO_OPERATIONS.contains(&op) || STS_OPERATIONS.contains(&op)
+    op == "*"
+        || COGNITO_OPERATIONS.contains(&op)
+        || STS_OPERATIONS.contains(&op)
+        || ORGANIZATIONS_OPERATIONS.contains(&op)
 }
 
 /// Problems with the parts of a rule that do not depend on its kind.
@@ -364,6 +377,15 @@ mod tests {
         let missing = missing.operation("GetCallerIdentity");
         assert!(missing.problems().is_empty(), "{:?}", missing.problems());
         assert!(missing.matches("GetCallerIdentity", "1", "K", "r"));
+        assert!(
+            !any.matches("ListAccounts", "1", "K", "r"),
+            "Organizations only by name"
+        );
+        let org = FaultRule::error(ErrorCode::TooManyRequestsException).operation("ListAccounts");
+        assert!(org.problems().is_empty(), "{:?}", org.problems());
+        assert!(org.matches("ListAccounts", "1", "K", "r"));
+        let wrong = FaultRule::new(Fault::LoopingToken).operation("ListAccounts");
+        assert_eq!(wrong.problems().len(), 1, "ListUserPools only");
         assert_eq!(
             "5/10".parse(),
             Ok(RateLimit {

@@ -1,18 +1,21 @@
-//! `cognito-sim`: an Amazon Cognito user-pool and STS simulator speaking the real wire
-//! protocols (AWS JSON 1.1 for Cognito, AWS Query for STS), so the AWS SDKs, boto3 and
-//! the aws CLI work against it with `--endpoint-url`. It owns the simulated pools, the
-//! fault injection used to test the exporter's error handling, and the counters that say
-//! what really happened.
+//! `cognito-sim`: an Amazon Cognito user-pool, STS and Organizations simulator speaking
+//! the real wire protocols (AWS JSON 1.1 for Cognito and Organizations, AWS Query for
+//! STS), so the AWS SDKs, boto3 and the aws CLI work against it with `--endpoint-url`. It
+//! owns the simulated pools and organization, the fault injection used to test the
+//! exporter's error handling, and the counters that say what really happened.
 //!
 //! Operations: `ListUserPools`, `DescribeUserPool`, `CreateUserPool`, `DeleteUserPool`,
 //! `GetLogDeliveryConfiguration`, `SetLogDeliveryConfiguration`; STS `GetCallerIdentity`
-//! and `AssumeRole`.
+//! and `AssumeRole`; Organizations `DescribeOrganization`, `ListRoots`, `ListAccounts`,
+//! `ListAccountsForParent`, `ListOrganizationalUnitsForParent`.
 //!
 //! Identity: SigV4 signatures are not verified, but the `Authorization` header must be
 //! present (else `MissingAuthenticationTokenException`); its credential scope gives the
 //! access key and region. State is namespaced by (account, region). Access keys issued by
 //! `AssumeRole` belong to the account in the role's ARN (and expire, answering
-//! `ExpiredTokenException`); any other key belongs to the default account.
+//! `ExpiredTokenException`); any other key belongs to the default account, which is the
+//! organization's management account. Member accounts ([`SimOptions::accounts`],
+//! [`SimState::add_account`]) have pools of their own, reached by assuming a role in them.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -48,6 +51,9 @@ mod ids;
 mod inject;
 mod mangle;
 mod model;
+mod org_admin;
+mod organization;
+mod organizations;
 mod pagination;
 mod seed;
 mod server;
@@ -68,6 +74,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 pub use error::{ApiError, ErrorCode};
 pub use faults::{EnumField, Fault, FaultError, FaultRule, FaultSet, RateLimit};
 pub use model::{Destination, LogConfiguration};
+pub use organization::{AccountInfo, AccountState, OrganizationError, OrganizationalUnit};
 pub use state::{PoolInfo, SimState};
 pub use stats::{OpCounts, Stats};
 
@@ -79,10 +86,14 @@ pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 pub struct SimOptions {
     /// The account of static (non-`AssumeRole`) access keys.
     pub account_id: String,
-    /// Regions of the default account that get `pools_per_region` seeded pools.
+    /// Regions where every account (the default one and each member) gets
+    /// `pools_per_region` seeded pools.
     pub regions: Vec<String>,
-    /// How many pools to seed in each of `regions`.
+    /// How many pools to seed in each of `regions`, per account.
     pub pools_per_region: usize,
+    /// Member accounts to seed in the organization besides the management account (the
+    /// default account): named `prod-NNN`, `dev-NNN`, `sandbox-NNN`, spread over OUs.
+    pub accounts: usize,
     /// Drives pool IDs, access keys, request IDs and the default fault RNG seed.
     pub seed: u64,
     /// Lifetime of `AssumeRole` credentials when the request names no `DurationSeconds`.
@@ -95,6 +106,7 @@ impl Default for SimOptions {
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
             regions: vec!["us-east-1".to_owned()],
             pools_per_region: 0,
+            accounts: 0,
             seed: 0,
             assume_role_lifetime: Duration::from_secs(3600),
         }
@@ -107,14 +119,16 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Builds the state and seeds the pools.
+    /// Builds the state and seeds the pools and the organization.
     pub fn new(options: SimOptions) -> Self {
-        let state = SimState::new(
+        let mut state = SimState::new(
             options.account_id,
             options.seed,
             options.assume_role_lifetime,
         );
-        for region in &options.regions {
+        state.seeded_regions = options.regions;
+        state.seeded_pools = options.pools_per_region;
+        for region in &state.seeded_regions {
             seed::seed(
                 &state,
                 state.default_account(),
@@ -122,6 +136,7 @@ impl Simulator {
                 options.pools_per_region,
             );
         }
+        seed::organization(&state, options.accounts, options.pools_per_region);
         Simulator {
             state: Arc::new(state),
         }

@@ -1,5 +1,5 @@
-//! `cognito-sim`: serves the Cognito simulator until SIGINT or SIGTERM. Parses flags,
-//! sets up logging, and calls into `cognito_sim`.
+//! `cognito-sim`: serves the Cognito, STS and Organizations simulator until SIGINT or
+//! SIGTERM. Parses flags, sets up logging, and calls into `cognito_sim`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,12 +28,25 @@ FAULTS
   looping_token (ListUserPools: a NextToken back to the first page, the same every time),
   endless_token (ListUserPools: a NextToken back to the first page, never the same
   twice). Matchers: operation (default: every Cognito operation; STS's
-  GetCallerIdentity and AssumeRole only by name), account (for AssumeRole: the role's
-  account), access_key, region. Firing: rate (0-1, default 1),
-  count (at most this many times). Error codes: InvalidParameterException,
+  GetCallerIdentity and AssumeRole, and Organizations' operations, only by name),
+  account (for AssumeRole: the role's account), access_key, region. Firing: rate (0-1,
+  default 1), count (at most this many times). Error codes: InvalidParameterException,
   InternalErrorException, TooManyRequestsException, NotAuthorizedException,
   ResourceNotFoundException, AccessDeniedException, UnrecognizedClientException,
-  ExpiredTokenException, ThrottlingException.
+  ExpiredTokenException, ThrottlingException; for Organizations also
+  AWSOrganizationsNotInUseException, ParentNotFoundException, InvalidInputException,
+  ServiceException (its throttling code is TooManyRequestsException):
+    --fault error,code=TooManyRequestsException,op=ListAccounts,count=2
+
+ORGANIZATION
+  The default account (--account-id) is the management account of an organization
+  answering DescribeOrganization, ListRoots, ListAccounts, ListAccountsForParent and
+  ListOrganizationalUnitsForParent (only the management account may list). Under the
+  root: OUs Production (with Payments inside it), Development and Sandbox. --accounts N
+  adds N member accounts (IDs 111100000001, 111100000002, ...; names prod-001, dev-003,
+  sandbox-005, ...: prod in Production or Payments, dev in Development, sandbox in
+  Sandbox), each with --pools pools in every --region, reached with AssumeRole into
+  arn:aws:iam::ID:role/ANY.
 
 CONTROL ENDPOINT (same listener)
   GET    /_sim/health   ok
@@ -44,10 +57,19 @@ CONTROL ENDPOINT (same listener)
   DELETE /_sim/faults   remove every fault
   GET    /_sim/stats    counts per operation and per account: requests, ok, errors by
                         code, injected faults by code or kind
-  DELETE /_sim/stats    zero the counts";
+  DELETE /_sim/stats    zero the counts
+  GET    /_sim/organization       the organization: id, root, OUs with their parents
+  GET    /_sim/accounts           member accounts: id, name, parent, state,
+                                  refuse_assume_role, ...
+  POST   /_sim/accounts           add one: {\"name\": \"team-a\", \"parent\": \"ou-...\",
+                                  \"pools\": 3} (parent default root, pools default
+                                  --pools); answers 201 with the account
+  PUT    /_sim/accounts/ID        change one: {\"parent\": \"ou-...\", \"state\": \"SUSPENDED\",
+                                  \"refuse_assume_role\": true}, any of the three
+  DELETE /_sim/accounts/ID        remove one from the organization (its pools stay)";
 
-/// An Amazon Cognito (user pools) and STS simulator speaking the real wire protocols,
-/// with fault injection. Point an SDK, boto3 or the aws CLI at it with --endpoint-url.
+/// An Amazon Cognito (user pools), STS and Organizations simulator speaking the real wire
+/// protocols, with fault injection. Point an SDK, boto3 or the aws CLI at it with --endpoint-url.
 #[derive(Parser, Debug)]
 #[command(name = "cognito-sim", version, after_help = AFTER_HELP)]
 struct Args {
@@ -60,14 +82,23 @@ struct Args {
     #[arg(long, default_value = cognito_sim::DEFAULT_ACCOUNT_ID)]
     account_id: String,
 
-    /// Region to seed pools in (repeatable).
-    #[arg(long = "region", default_value = "us-east-1")]
+    /// Region to seed pools in: repeatable, or comma-separated (--regions r1,r2).
+    #[arg(
+        long = "region",
+        visible_alias = "regions",
+        value_delimiter = ',',
+        default_value = "us-east-1"
+    )]
     regions: Vec<String>,
 
-    /// Pools to seed in each --region of the default account, with a cycling mix of
+    /// Pools to seed in each --region of every account, with a cycling mix of
     /// log-delivery configurations.
     #[arg(long, default_value_t = 0)]
     pools: usize,
+
+    /// Member accounts to seed in the organization (see ORGANIZATION below).
+    #[arg(long, default_value_t = 0)]
+    accounts: usize,
 
     /// Seed for pool IDs, keys, request IDs and the fault generator.
     #[arg(long, default_value_t = 0)]
@@ -161,6 +192,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         account_id: args.account_id.clone(),
         regions: args.regions.clone(),
         pools_per_region: args.pools,
+        accounts: args.accounts,
         seed: args.seed,
         assume_role_lifetime: args.assume_role_lifetime,
     });
@@ -171,7 +203,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("reading the bound address")?;
     // Scripts wait for this line to learn the port; print it before serving.
     println!("listening on http://{addr}");
-    tracing::info!(%addr, pools = args.pools, regions = ?args.regions, "cognito-sim started");
+    tracing::info!(
+        %addr,
+        pools = args.pools,
+        accounts = args.accounts,
+        regions = ?args.regions,
+        "cognito-sim started"
+    );
 
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
@@ -201,4 +239,30 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     shutdown.cancel();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_come_repeated_or_comma_separated() {
+        let args = Args::try_parse_from([
+            "cognito-sim",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--region",
+            "ap-south-1",
+            "--accounts",
+            "50",
+        ])
+        .expect("valid flags");
+        assert_eq!(args.regions, ["us-east-1", "eu-west-1", "ap-south-1"]);
+        assert_eq!(args.accounts, 50);
+        let defaults = Args::try_parse_from(["cognito-sim"]).expect("no flags");
+        assert_eq!(
+            (defaults.regions, defaults.accounts),
+            (vec!["us-east-1".to_owned()], 0)
+        );
+    }
 }

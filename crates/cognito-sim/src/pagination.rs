@@ -1,9 +1,10 @@
-//! `ListUserPools` paging. A page resumes after the creation sequence number of the last
-//! pool it returned, so pools created or deleted between pages neither repeat nor shift
-//! the rest. The `NextToken` is opaque to clients and bound to its account and region.
-//! A token may carry a tag after the position, which changes nothing but the token: the
-//! `endless_token` fault tags each token it makes with its request's ID, so that no two
-//! are the same.
+//! `ListUserPools` paging, and the paging under Organizations' lists (whose tokens are
+//! their own, see `organizations`). A page resumes after the sequence number of the last
+//! item it returned, so items created or deleted between pages neither repeat nor shift
+//! the rest. The `ListUserPools` `NextToken` is opaque to clients and bound to its
+//! account and region. A token may carry a tag after the position, which changes nothing
+//! but the token: the `endless_token` fault tags each token it makes with its request's
+//! ID, so that no two are the same.
 
 use std::collections::BTreeMap;
 
@@ -100,8 +101,21 @@ pub(crate) fn page<T: Clone>(
     after: Option<u64>,
     max: usize,
 ) -> (Vec<T>, Option<u64>) {
+    page_where(items, after, max, |_| true)
+}
+
+/// [`page`] over the items `keep` selects: Organizations lists the children of one
+/// parent out of the whole tree.
+pub(crate) fn page_where<T: Clone>(
+    items: &BTreeMap<u64, T>,
+    after: Option<u64>,
+    max: usize,
+    keep: impl Fn(&T) -> bool,
+) -> (Vec<T>, Option<u64>) {
     let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-    let mut rest = items.range((start, std::ops::Bound::Unbounded));
+    let mut rest = items
+        .range((start, std::ops::Bound::Unbounded))
+        .filter(|(_, item)| keep(item));
     let mut out = Vec::with_capacity(max.min(items.len()));
     let mut last = None;
     for (seq, item) in rest.by_ref().take(max) {
@@ -131,6 +145,16 @@ mod tests {
         assert_eq!((p2, next), (vec![30, 50], Some(5)));
         let (p3, next) = page(&all, Some(5), 2);
         assert_eq!((p3, next), (vec![80], None));
+    }
+
+    #[test]
+    fn filtered_pages_skip_what_is_not_kept() {
+        let all = items(&[1, 2, 3, 4, 5, 6]);
+        let even = |v: &u64| v.is_multiple_of(20);
+        let (p1, next) = page_where(&all, None, 2, even);
+        assert_eq!((p1, next), (vec![20, 40], Some(4)));
+        assert_eq!(page_where(&all, next, 2, even), (vec![60], None));
+        assert_eq!(page_where(&all, Some(6), 2, even), (vec![], None));
     }
 
     #[test]

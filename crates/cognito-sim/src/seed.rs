@@ -1,6 +1,9 @@
-//! The pools `--pools N` starts with: deterministic names (mostly `prod-`, some `staging-`
-//! and `sandbox-`, so include/exclude patterns have something to match) and a mix of
-//! log configurations cycling over every shape a pool can have.
+//! What the simulator starts with. The pools of `--pools N`: deterministic names (mostly
+//! `prod-`, some `staging-` and `sandbox-`, so include/exclude patterns have something to
+//! match) and a mix of log configurations cycling over every shape a pool can have. The
+//! organization of `--accounts N`: OUs `Production` (with `Payments` inside it),
+//! `Development` and `Sandbox` under the root, and member accounts spread over them by
+//! name, each with its own pools.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -10,6 +13,70 @@ use super::state::SimState;
 
 /// The seeded pools' creation dates start here (2023-11-14T22:13:20Z), an hour apart.
 const FIRST_CREATION: u64 = 1_700_000_000;
+/// The seeded member accounts joined from here (2022-04-15T05:20:00Z), a day apart.
+const FIRST_JOIN: u64 = 1_650_000_000;
+
+/// The environment of the `i`-th (1-based) seeded member account: its name's prefix and
+/// the OU it sits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Env {
+    Prod,
+    Dev,
+    Sandbox,
+}
+
+fn account_env(i: usize) -> Env {
+    match i % 5 {
+        0 => Env::Sandbox,
+        3 => Env::Dev,
+        _ => Env::Prod,
+    }
+}
+
+/// The name of the `i`-th (1-based) seeded member account: mostly `prod-NNN`, every fifth
+/// `dev-NNN` and `sandbox-NNN`.
+pub(crate) fn account_name(i: usize) -> String {
+    let env = match account_env(i) {
+        Env::Prod => "prod",
+        Env::Dev => "dev",
+        Env::Sandbox => "sandbox",
+    };
+    format!("{env}-{i:03}")
+}
+
+/// Seeds the OUs and `accounts` member accounts, each with `pools` pools in every seeded
+/// region.
+pub(crate) fn organization(state: &SimState, accounts: usize, pools: usize) {
+    let root = state.root_id().to_owned();
+    let ou = |name: &str, parent: &str| match state.add_organizational_unit(name, parent) {
+        Ok(ou) => ou.id,
+        Err(e) => {
+            // Valid names under existing parents, by construction: a failure is a bug.
+            tracing::error!(error = %e, "seeded organizational unit rejected");
+            root.clone()
+        }
+    };
+    let production = ou("Production", &root);
+    let payments = ou("Payments", &production);
+    let development = ou("Development", &root);
+    let sandbox = ou("Sandbox", &root);
+    for i in 1..=accounts {
+        let parent = match account_env(i) {
+            // Every third prod account sits one level down, so "this OU or below"
+            // differs from "this OU".
+            Env::Prod if i % 3 == 0 => &payments,
+            Env::Prod => &production,
+            Env::Dev => &development,
+            Env::Sandbox => &sandbox,
+        };
+        let days = u64::try_from(i).unwrap_or(u64::MAX).saturating_mul(86_400);
+        let joined = UNIX_EPOCH + Duration::from_secs(FIRST_JOIN.saturating_add(days));
+        let name = account_name(i);
+        if let Err(e) = state.join_account(&name, Some(parent), "CREATED", joined, pools) {
+            tracing::error!(error = %e, account = %name, "seeded account rejected");
+        }
+    }
+}
 
 /// The name of the `i`-th (1-based) seeded pool.
 pub(crate) fn pool_name(i: usize) -> String {
@@ -96,6 +163,26 @@ mod tests {
             }
         }
         assert_eq!(shapes.len(), 6);
+    }
+
+    #[test]
+    fn accounts_spread_over_the_ous_by_name() {
+        let mut s = SimState::new("123456789012".into(), 1, Duration::from_secs(3600));
+        s.seeded_regions = vec!["us-east-1".into()];
+        organization(&s, 15, 2);
+        let ous = s.organizational_units();
+        let names: Vec<&str> = ous.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["Production", "Payments", "Development", "Sandbox"]);
+        assert_eq!(ous[1].parent, ous[0].id);
+        let accounts = s.accounts();
+        assert_eq!(accounts.len(), 16, "the management account and 15 members");
+        let under = |ou: usize| accounts.iter().filter(|a| a.parent == ous[ou].id).count();
+        assert_eq!((under(0), under(1), under(2), under(3)), (6, 3, 3, 3));
+        assert_eq!(accounts[3].name, "dev-003");
+        assert_eq!(accounts[6].name, "prod-006");
+        assert_eq!(accounts[6].parent, ous[1].id);
+        assert_eq!(s.pools(&accounts[1].id, "us-east-1").len(), 2);
+        assert!(s.pools(&accounts[1].id, "eu-west-1").is_empty());
     }
 
     #[test]

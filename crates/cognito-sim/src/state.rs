@@ -1,8 +1,9 @@
 //! Everything the simulator remembers: user pools and their log configurations, namespaced
-//! by (account, region); the access keys ([`Keys`]); the fault set; the counters. All of
-//! it sits behind short-held locks that are never held across an `.await`.
+//! by (account, region); the access keys ([`Keys`]); the organization ([`Organization`]);
+//! the fault set; the counters. All of it sits behind short-held locks that are never held
+//! across an `.await`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -13,6 +14,7 @@ use super::faults::{FaultError, FaultSet};
 use super::ids::{self, BASE62};
 use super::inject::Engine;
 use super::model::LogConfiguration;
+use super::organization::Organization;
 use super::pagination;
 use super::stats::{Recorder, Stats};
 use super::validation;
@@ -41,6 +43,12 @@ pub struct SimState {
     seed: u64,
     data: Mutex<Data>,
     pub(crate) keys: Keys,
+    pub(crate) org: Organization,
+    /// The regions pools were seeded in at start: accounts added later get pools there.
+    pub(crate) seeded_regions: Vec<String>,
+    /// How many pools each account got per region at start: the default for accounts
+    /// added through the control endpoint.
+    pub(crate) seeded_pools: usize,
     requests: AtomicU64,
     pub(crate) faults: Engine,
     pub(crate) stats: Recorder,
@@ -51,6 +59,9 @@ struct Data {
     /// Counts pool creations, for pool IDs and list order.
     created: u64,
     namespaces: HashMap<(String, String), Namespace>,
+    /// Every live pool ID, so a new one is checked against all namespaces at once:
+    /// seeding a large organization makes thousands of namespaces.
+    ids: HashSet<String>,
 }
 
 #[derive(Default)]
@@ -65,6 +76,9 @@ impl SimState {
         SimState {
             seed,
             data: Mutex::new(Data::default()),
+            org: Organization::new(&default_account, seed),
+            seeded_regions: Vec::new(),
+            seeded_pools: 0,
             keys: Keys::new(default_account, seed, assume_role_lifetime),
             requests: AtomicU64::new(0),
             faults: Engine::new(seed),
@@ -100,11 +114,7 @@ impl SimState {
                 "{region}_{}",
                 ids::chars(self.seed, data.created, 9, BASE62)
             );
-            let taken = data
-                .namespaces
-                .values()
-                .any(|ns| ns.seq_of.contains_key(&id));
-            if !taken {
+            if !data.ids.contains(&id) {
                 break (data.created, id);
             }
         };
@@ -121,6 +131,7 @@ impl SimState {
             last_modified_date: at,
             log_configurations: Vec::new(),
         };
+        data.ids.insert(id.clone());
         let ns = data
             .namespaces
             .entry((account.to_owned(), region.to_owned()))
@@ -139,10 +150,14 @@ impl SimState {
         else {
             return false;
         };
-        match ns.seq_of.remove(pool_id) {
+        let removed = match ns.seq_of.remove(pool_id) {
             Some(seq) => ns.pools.remove(&seq).is_some(),
             None => false,
+        };
+        if removed {
+            data.ids.remove(pool_id);
         }
+        removed
     }
 
     /// One pool, if it exists.

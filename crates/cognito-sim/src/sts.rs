@@ -53,7 +53,7 @@ pub(crate) fn call(
             escape(&caller.user_id),
             escape(&caller.account)
         )),
-        "AssumeRole" => assume_role(state, params, request_id),
+        "AssumeRole" => assume_role(state, caller, params, request_id),
         _ => Err(ApiError::new(
             ErrorCode::UnknownOperationException,
             format!("Could not find operation {action} for version 2011-06-15"),
@@ -63,6 +63,7 @@ pub(crate) fn call(
 
 fn assume_role(
     state: &SimState,
+    caller: &Identity,
     params: &HashMap<String, String>,
     request_id: &str,
 ) -> Result<String, ApiError> {
@@ -122,6 +123,17 @@ fn assume_role(
             "RoleArn and RoleSessionName are required",
         ));
     };
+    if state.org.refuses(&account) {
+        // What STS says when the role's trust policy does not let the caller in.
+        return Err(ApiError::new(
+            ErrorCode::AccessDeniedException,
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+                caller.arn,
+                arn.map(String::as_str).unwrap_or_default()
+            ),
+        ));
+    }
     let issued = state
         .keys
         .assume_role(&account, &role_name, session, duration);
@@ -149,17 +161,21 @@ fn assume_role(
 pub(crate) fn translate(code: ErrorCode) -> (&'static str, StatusCode, &'static str) {
     use ErrorCode as C;
     let (sts, status) = match code {
-        C::InvalidParameterException | C::SerializationException => {
+        C::InvalidParameterException | C::SerializationException | C::InvalidInputException => {
             ("ValidationError", StatusCode::BAD_REQUEST)
         }
-        C::InternalErrorException => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
+        C::InternalErrorException | C::ServiceException => {
+            ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR)
+        }
         C::TooManyRequestsException | C::ThrottlingException => {
             ("Throttling", StatusCode::BAD_REQUEST)
         }
-        C::NotAuthorizedException | C::AccessDeniedException => {
-            ("AccessDenied", StatusCode::FORBIDDEN)
+        C::NotAuthorizedException
+        | C::AccessDeniedException
+        | C::AWSOrganizationsNotInUseException => ("AccessDenied", StatusCode::FORBIDDEN),
+        C::ResourceNotFoundException | C::ParentNotFoundException => {
+            ("NoSuchEntity", StatusCode::NOT_FOUND)
         }
-        C::ResourceNotFoundException => ("NoSuchEntity", StatusCode::NOT_FOUND),
         C::UnrecognizedClientException => ("InvalidClientTokenId", StatusCode::FORBIDDEN),
         C::ExpiredTokenException => ("ExpiredToken", StatusCode::BAD_REQUEST),
         C::UnknownOperationException => ("InvalidAction", StatusCode::BAD_REQUEST),
@@ -244,6 +260,15 @@ mod tests {
         assert!(xml.contains("<AccessKeyId>ASIA"));
         let err = call(&s, &caller, "GetSessionToken", &ok, "rid").expect_err("unknown");
         assert_eq!(translate(err.code).0, "InvalidAction");
+        s.refuse_assume_role("210987654321", true);
+        let err = call(&s, &caller, "AssumeRole", &ok, "rid").expect_err("refused");
+        assert_eq!(translate(err.code).0, "AccessDenied");
+        assert!(
+            err.message
+                .contains("sts:AssumeRole on resource: arn:aws:iam::210987654321")
+        );
+        s.refuse_assume_role("210987654321", false);
+        assert!(call(&s, &caller, "AssumeRole", &ok, "rid").is_ok());
     }
 
     #[test]

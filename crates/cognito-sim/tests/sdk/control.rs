@@ -1,5 +1,5 @@
-//! The simulator's own HTTP surface, spoken to raw: the control endpoint under `/_sim/`,
-//! and the answers to requests no SDK would send (unsigned, unknown operation, wrong
+//! The simulator's own HTTP surface, spoken to raw: the control endpoint under `/_sim/`
+//! (faults, stats, the organization's accounts), and the answers to requests no SDK would send (unsigned, unknown operation, wrong
 //! method).
 
 use std::net::SocketAddr;
@@ -121,4 +121,90 @@ async fn unsigned_and_unknown_requests_are_refused() {
         "{body}"
     );
     assert_eq!(raw(addr, "GET /", &[], "").await.0, 405);
+}
+
+#[tokio::test]
+async fn control_endpoint_arranges_accounts() {
+    let sim = start_org(2, 1).await;
+    let addr = sim.addr();
+    let dev = sim
+        .state()
+        .organizational_units()
+        .into_iter()
+        .find(|o| o.name == "Development")
+        .expect("seeded")
+        .id;
+    let body = format!(r#"{{"name": "added-1", "parent": "{dev}", "pools": 2}}"#);
+    let (status, _, answer) = raw(addr, "POST /_sim/accounts", &[], &body).await;
+    assert_eq!(status, 201, "{answer}");
+    let added: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    let id = added["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        (added["parent"].as_str(), added["state"].as_str()),
+        (Some(dev.as_str()), Some("ACTIVE"))
+    );
+    assert_eq!(sim.state().pools(&id, "eu-west-1").len(), 2);
+
+    let change = r#"{"parent": "ROOT", "state": "PENDING_CLOSURE", "refuse_assume_role": true}"#
+        .replace("ROOT", sim.state().root_id());
+    let (status, _, answer) = raw(addr, &format!("PUT /_sim/accounts/{id}"), &[], &change).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _, answer) = raw(addr, "GET /_sim/accounts", &[], "").await;
+    assert_eq!(status, 200);
+    let listed: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    let entry = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(entry["parent"], sim.state().root_id());
+    assert_eq!(
+        (
+            entry["state"].as_str(),
+            entry["refuse_assume_role"].as_bool()
+        ),
+        (Some("PENDING_CLOSURE"), Some(true))
+    );
+    assert!(sim.state().account(&id).expect("member").refuse_assume_role);
+
+    let (status, _, answer) = raw(addr, "GET /_sim/organization", &[], "").await;
+    assert_eq!(status, 200);
+    let tree: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!(tree["root"]["id"], sim.state().root_id());
+    assert_eq!(tree["organizational_units"][1]["name"], "Payments");
+    assert_eq!(
+        tree["organizational_units"][1]["parent"],
+        tree["organizational_units"][0]["id"]
+    );
+
+    let bad_parent = r#"{"name": "x", "parent": "ou-none-00000000"}"#;
+    assert_eq!(
+        raw(addr, "POST /_sim/accounts", &[], bad_parent).await.0,
+        400
+    );
+    let unknown = raw(addr, "PUT /_sim/accounts/999999999999", &[], "{}").await;
+    assert_eq!(unknown.0, 404);
+    assert_eq!(
+        raw(addr, &format!("DELETE /_sim/accounts/{id}"), &[], "")
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        raw(addr, &format!("DELETE /_sim/accounts/{id}"), &[], "")
+            .await
+            .0,
+        404
+    );
+    let listed = org_client(&sim, static_keys())
+        .list_accounts()
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.accounts().len(),
+        3,
+        "the management account and the two seeded"
+    );
 }

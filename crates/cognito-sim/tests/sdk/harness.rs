@@ -1,9 +1,10 @@
-//! What every test here needs: a running simulator, SDK clients built as the exporter
-//! builds them, the codes and statuses of their errors, and a bounded wait on a condition.
+//! What every test here needs: a running simulator (with an organization, if asked), SDK
+//! clients built as the exporter builds them, the codes and statuses of their errors, and a bounded wait on a condition.
 
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider as cognito;
+use aws_sdk_organizations as org;
 use aws_sdk_sts as sts;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -39,6 +40,30 @@ pub(crate) async fn start(pools: usize) -> RunningSim {
         ..SimOptions::default()
     };
     sim::spawn(options).await.expect("simulator starts")
+}
+
+/// A simulator with `accounts` member accounts and `pools` pools per account in each of
+/// `us-east-1` and `eu-west-1`.
+pub(crate) async fn start_org(accounts: usize, pools: usize) -> RunningSim {
+    let options = SimOptions {
+        accounts,
+        pools_per_region: pools,
+        regions: vec![REGION.into(), "eu-west-1".into()],
+        ..SimOptions::default()
+    };
+    sim::spawn(options).await.expect("simulator starts")
+}
+
+pub(crate) fn org_client(sim: &RunningSim, creds: Credentials) -> org::Client {
+    let conf = org::Config::builder()
+        .behavior_version(org::config::BehaviorVersion::latest())
+        .region(org::config::Region::new(REGION))
+        .endpoint_url(sim.endpoint_url())
+        .credentials_provider(creds)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(org::config::retry::RetryConfig::disabled())
+        .build();
+    org::Client::from_conf(conf)
 }
 
 pub(crate) fn static_keys() -> Credentials {
