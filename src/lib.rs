@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::signal::unix::Signal;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -91,7 +92,11 @@ pub async fn run(
     let targets = Fleet::start(config, shared, poll_shutdown.clone()).await?;
     drop(starting);
     let (reloads, requests) = mpsc::channel(8);
-    tokio::spawn(reload_on_hangup(reloads.clone(), poll_shutdown.clone()));
+    tokio::spawn(reload_on_hangup(
+        fleet.hangups,
+        reloads.clone(),
+        poll_shutdown.clone(),
+    ));
     let fleet_task = tokio::spawn(targets.run(requests, fleet.reloader));
     let app = Arc::new(App::new(exposition, readiness, server, reloads));
     let served = http::serve(listener, app, shutdown).await;
@@ -113,11 +118,23 @@ pub struct FleetOptions {
     pub shard: Shard,
     /// Reads the configuration again on a reload; `None` refuses reloads.
     pub reloader: Option<Reloader>,
+    /// `SIGHUP`, listened for since before the exporter said it listens (until then a
+    /// hangup would end the process); `None` listens from the start of [`run`].
+    pub hangups: Option<Signal>,
+}
+
+/// Listens for `SIGHUP` from now on.
+pub fn hangups_now() -> std::io::Result<Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
 }
 
 /// Asks for a reload on each `SIGHUP`, as Prometheus does, until `shutdown`.
-async fn reload_on_hangup(reloads: lifecycle::Reloads, shutdown: CancellationToken) {
-    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+async fn reload_on_hangup(
+    hangups: Option<Signal>,
+    reloads: lifecycle::Reloads,
+    shutdown: CancellationToken,
+) {
+    let mut hangups = match hangups.map_or_else(hangups_now, Ok) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!(error = %e, "cannot listen for SIGHUP: reload through /-/reload");

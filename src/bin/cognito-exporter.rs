@@ -249,6 +249,14 @@ async fn serve(
     (file, flags): (Option<PathBuf>, FlagOverrides),
 ) -> Result<(), RunError> {
     let shutdown = CancellationToken::new();
+    // Before anyone is told the exporter runs: from then on a SIGHUP reloads.
+    let hangups = match cognito_exporter::hangups_now() {
+        Ok(signal) => Some(signal),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: reload through /-/reload");
+            None
+        }
+    };
     let (config, clients, simulator) = simulate(config, demo).await?;
     let demo_endpoint = demo_endpoint(simulator.as_ref());
     let local = listener.local_addr()?;
@@ -289,6 +297,7 @@ async fn serve(
         clients,
         shard,
         reloader: Some(reloader),
+        hangups,
     };
     let served = cognito_exporter::run(config, listener, server, fleet, shutdown).await;
     drop(simulator);

@@ -19,4 +19,6 @@ mod lifecycle;
 mod listening;
 mod logs;
 mod malformed;
+mod organization;
+mod reload;
 mod secured;

@@ -153,6 +153,15 @@ impl Running {
             .unwrap_or_else(|| panic!("no address:port in the listening line: {line}"))
     }
 
+    /// Sends signal `name` (as `kill -NAME` spells it).
+    pub(crate) fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
     /// Sends SIGTERM, waits for the exit, and returns the exit status and the whole log.
     pub(crate) fn terminate(self) -> (ExitStatus, String) {
         let sent = Command::new("kill")
