@@ -13,7 +13,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod exposition;
-pub mod fleet;
+mod fleet;
 mod health;
 pub mod http;
 pub mod lifecycle;
@@ -21,6 +21,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model;
 mod poll;
+pub mod shard;
 
 use std::sync::Arc;
 
@@ -33,11 +34,12 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::ClientOptions;
 use crate::config::Config;
 use crate::exposition::Exposition;
-use crate::fleet::{Fleet, Shard, Shared};
+use crate::fleet::{Fleet, Shared};
 use crate::health::Readiness;
 use crate::http::{App, ServerOptions};
 use crate::lifecycle::Reloader;
 use crate::metrics::{ApiMetrics, FleetMetrics, PollMetrics};
+use crate::shard::Shard;
 
 /// The exporter's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -89,7 +91,12 @@ pub async fn run(
         clients: fleet.clients,
         shard: fleet.shard,
     };
-    let targets = Fleet::start(config, shared, poll_shutdown.clone()).await?;
+    let targets = Fleet::start(config, shared, poll_shutdown.clone())
+        .await
+        .map_err(|e| RunError::Target {
+            index: e.index,
+            source: e.source,
+        })?;
     drop(starting);
     let (reloads, requests) = mpsc::channel(8);
     tokio::spawn(reload_on_hangup(

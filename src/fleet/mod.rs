@@ -7,11 +7,11 @@
 //! the others, which apply them from their next cycle: their series, limiter and cycle
 //! schedule go on untouched.
 //!
-//! - [`shard`]: which targets are this process's.
+//! - [`desired`]: the targets the configuration and the last listing ask for.
 //! - [`discovery`]: the task that lists the organization's accounts.
 
+mod desired;
 mod discovery;
-pub mod shard;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,18 +21,24 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::RunError;
 use crate::aws::{ClientOptions, Connection, OrgAccount};
 use crate::config::{Config, OrganizationsDiscovery, PollConfig, TargetConfig};
 use crate::exposition::Exposition;
 use crate::health::{Readiness, ReadyToken};
 use crate::lifecycle::{ReloadRequest, Reloader};
 use crate::metrics::{ApiMetrics, FleetMetrics, PollMetrics};
-use crate::model::TargetId;
 use crate::poll::{Settings, TargetTask};
+use crate::shard::Shard;
+use desired::{Key, same_settings};
 use discovery::Listing;
 
-pub use shard::{Shard, ShardError};
+/// A static target that cannot be set up (no region anywhere): `targets[index]`.
+#[derive(Debug, thiserror::Error)]
+#[error("targets[{index}]: {source}")]
+pub(crate) struct SetupError {
+    pub(crate) index: usize,
+    pub(crate) source: aws_smithy_runtime_api::box_error::BoxError,
+}
 
 /// What every target's task shares.
 #[derive(Debug)]
@@ -44,28 +50,6 @@ pub(crate) struct Shared {
     pub(crate) readiness: Arc<Readiness>,
     pub(crate) clients: ClientOptions,
     pub(crate) shard: Shard,
-}
-
-/// What makes two targets one: where and as whom they call AWS. A target whose key is
-/// unchanged by a reload keeps running; its other settings (pool filters, `poll`) are
-/// handed to it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    region: Option<String>,
-    role_arn: Option<String>,
-    external_id: Option<String>,
-    endpoint_url: Option<String>,
-}
-
-impl Key {
-    fn of(target: &TargetConfig) -> Self {
-        Self {
-            region: target.region.clone(),
-            role_arn: target.role_arn.clone(),
-            external_id: target.external_id.clone(),
-            endpoint_url: target.endpoint_url.clone(),
-        }
-    }
 }
 
 /// A target's running task.
@@ -118,7 +102,7 @@ impl Fleet {
         config: Config,
         shared: Shared,
         shutdown: CancellationToken,
-    ) -> Result<Self, RunError> {
+    ) -> Result<Self, SetupError> {
         shared
             .fleet
             .set_shard(shared.shard.ordinal(), shared.shard.total());
@@ -223,7 +207,7 @@ impl Fleet {
     }
 
     /// Connections for the static targets not yet running.
-    async fn connect_statics(&self) -> Result<BTreeMap<Key, Connection>, RunError> {
+    async fn connect_statics(&self) -> Result<BTreeMap<Key, Connection>, SetupError> {
         let mut connections = BTreeMap::new();
         for (index, target) in self.statics.iter().enumerate() {
             let key = Key::of(target);
@@ -233,22 +217,10 @@ impl Fleet {
             let connection =
                 Connection::new(target, &self.poll, &self.shared.api, &self.shared.clients)
                     .await
-                    .map_err(|source| RunError::Target { index, source })?;
+                    .map_err(|source| SetupError { index, source })?;
             connections.insert(key, connection);
         }
         Ok(connections)
-    }
-
-    /// Whether a static target may be this shard's: when its role names the account,
-    /// the shard decides now; otherwise the target learns its account and decides then.
-    fn static_is_ours(&self, target: &TargetConfig) -> bool {
-        match (target.role_account_id(), &target.region) {
-            (Some(account), Some(region)) => self
-                .shared
-                .shard
-                .owns(&TargetId::new(account, region.clone())),
-            _ => true,
-        }
     }
 
     /// Starts, restarts or stops discovery for `config`. A new listing starts at once;
@@ -313,72 +285,6 @@ impl Fleet {
             }
         }
         self.discovery_ready = None;
-    }
-
-    /// Every target this process should poll now, by key, with its settings.
-    fn desired(&self) -> BTreeMap<Key, (Settings, TargetConfig)> {
-        let mut desired = BTreeMap::new();
-        for (index, target) in self.statics.iter().enumerate() {
-            if !self.static_is_ours(target) {
-                continue;
-            }
-            let settings = self.settings(format!("targets[{index}]"), false, target);
-            desired.insert(Key::of(target), (settings, target.clone()));
-        }
-        let Some(Discovery {
-            config,
-            accounts: Some(accounts),
-            ..
-        }) = &self.discovery
-        else {
-            return desired;
-        };
-        for account in accounts
-            .iter()
-            .filter(|a| config.wants_account(&a.id, &a.name))
-        {
-            for region in &config.regions {
-                let id = TargetId::new(account.id.clone(), region.clone());
-                if !self.shared.shard.owns(&id) {
-                    continue;
-                }
-                let target = config.target(&account.id, region);
-                let key = Key::of(&target);
-                if let Some(configured) = self.configured_as(&key, &id) {
-                    tracing::warn!(
-                        account = %id.account_id,
-                        region = %id.region,
-                        "discovered account {} in {} is already {configured}: polled once, as {configured}",
-                        id.account_id,
-                        id.region,
-                    );
-                    continue;
-                }
-                let name = format!("account {} ({}) in {region}", account.id, account.name);
-                let settings = self.settings(name, true, &target);
-                desired.insert(key, (settings, target));
-            }
-        }
-        desired
-    }
-
-    /// The static target that already polls `id` (or has the same `key`), by name.
-    fn configured_as(&self, key: &Key, id: &TargetId) -> Option<String> {
-        self.statics.iter().enumerate().find_map(|(i, t)| {
-            let same_account = t.role_account_id() == Some(id.account_id.as_str())
-                && t.region.as_deref() == Some(id.region.as_str());
-            (same_account || Key::of(t) == *key).then(|| format!("targets[{i}]"))
-        })
-    }
-
-    fn settings(&self, name: String, discovered: bool, target: &TargetConfig) -> Settings {
-        Settings {
-            name: name.into(),
-            discovered,
-            target: target.clone(),
-            poll: self.poll.clone(),
-            shard: self.shared.shard,
-        }
     }
 
     /// Makes the running tasks the desired ones: stops those that left, hands new
@@ -475,18 +381,6 @@ impl Fleet {
         }
         self.shared.fleet.set_targets(self.running.len());
     }
-}
-
-/// Whether two settings would poll alike (the regexes compared by their patterns).
-fn same_settings(a: &Settings, b: &Settings) -> bool {
-    let pattern = |re: &Option<regex::Regex>| re.as_ref().map(|r| r.as_str().to_owned());
-    a.name == b.name
-        && a.discovered == b.discovered
-        && a.poll == b.poll
-        && a.shard == b.shard
-        && a.target.user_pools == b.target.user_pools
-        && pattern(&a.target.include) == pattern(&b.target.include)
-        && pattern(&a.target.exclude) == pattern(&b.target.exclude)
 }
 
 fn unix_now() -> f64 {
