@@ -105,7 +105,13 @@ pub async fn run(
         poll_shutdown.clone(),
     ));
     let fleet_task = tokio::spawn(targets.run(requests, fleet.reloader));
-    let app = Arc::new(App::new(exposition, readiness, server, reloads));
+    let app = Arc::new(App::new(
+        exposition,
+        readiness,
+        server,
+        reloads,
+        fleet.shard,
+    ));
     let served = http::serve(listener, app, shutdown).await;
     poll_shutdown.cancel();
     if let Err(e) = fleet_task.await

@@ -22,10 +22,13 @@
 //! 0.7 MB at 10,000 pools): the first uncompressed scrape inflates it from the blocks
 //! (tens of milliseconds at 10,000 pools), and renders keep it from then on until
 //! `KEEP_TEXT` (15 minutes) passes without an uncompressed scrape.
+//!
+//! `status`: the status page's summary of each target, taken from the same snapshot.
 
 mod body;
 mod cache;
 mod segment;
+pub(crate) mod status;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -41,6 +44,7 @@ use crate::metrics;
 use crate::model::{TargetId, TargetSnapshot};
 use body::Assembly;
 use segment::{GZIP_HEADER, gzip_tail};
+use status::{Board, TargetSummary};
 
 pub use body::Body;
 pub use cache::{TargetRender, render_target, render_text};
@@ -81,6 +85,8 @@ pub struct Exposition {
     epoch: Instant,
     /// The last encoding of the exporter's own metrics per format and encoding.
     tails: Mutex<[Option<CachedTail>; 4]>,
+    /// What the status page shows of each target.
+    status: Board,
 }
 
 /// How long the text is kept after an uncompressed scrape.
@@ -98,6 +104,7 @@ impl Exposition {
             plain_scraped: AtomicU64::new(0),
             epoch: Instant::now(),
             tails: Mutex::default(),
+            status: Board::default(),
         };
         exposition.reassemble(&BTreeMap::new(), None);
         Ok(exposition)
@@ -134,9 +141,12 @@ impl Exposition {
         let rendered = render_target(id, snapshot, previous.as_deref(), self.keep_text())?;
         drop(previous);
         let bytes = rendered.rendered_bytes();
+        let summary = TargetSummary::of(id, snapshot);
         let mut targets = self.lock();
         targets.insert(id.clone(), Arc::new(rendered));
         self.reassemble(&targets, None);
+        // Under the same lock, so the page never shows a target the metrics do not.
+        self.status.set(summary);
         Ok(bytes)
     }
 
@@ -146,7 +156,14 @@ impl Exposition {
         if targets.remove(id).is_some() {
             self.reassemble(&targets, None);
         }
+        self.status.remove(id);
     }
+
+    /// What the status page shows of each target.
+    pub(crate) fn status(&self) -> &Board {
+        &self.status
+    }
+
     /// Whether an uncompressed scrape came within [`KEEP_TEXT`].
     fn keep_text(&self) -> bool {
         match self.plain_scraped.load(Ordering::Relaxed) {

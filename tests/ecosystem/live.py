@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers for tests/ecosystem/dashboard.sh (python3 stdlib only).
+"""Helpers for tests/ecosystem/dashboard.sh and status_page.sh (python3 stdlib only).
 
     live.py free-port
     live.py wait-listen LOGFILE TIMEOUT            # prints ADDR from "listening on http://ADDR"
@@ -10,9 +10,10 @@
     live.py drop-error-logs PROM SIM RESULTS       # remove one pool's error-log destination
     live.py rules PROM RESULTS                     # rule health and the alerts we caused
     live.py dashboard PROM DASHBOARD RESULTS       # every dashboard query, evaluated
+    live.py status-dom DOMFILE RESULTS             # the status page as Chromium rendered it
 
 RESULTS is a file to which each check appends "PASS name" or "FAIL name";
-dashboard.sh counts them. Every wait is bounded by its TIMEOUT (seconds).
+the scripts count them. Every wait is bounded by its TIMEOUT (seconds).
 """
 import json
 import re
@@ -182,6 +183,45 @@ def cmd_rules(prom, results_path):
                 time.sleep(1)
         results.record(n is not None, f"alert {alert} pending",
                        f"{n} pending" + (f" (expected {want}, the pools without it)" if want is not None else ""))
+
+
+# --------------------------------------------------------------- status page
+def cmd_status_dom(dom_file, results_path):
+    """Checks the status page's DOM, as status_page.sh set the fleet up: the management
+    account and member 111100000001 up (some of the member's pool reads failing), member
+    111100000002 down (its role refused)."""
+    results = Results(results_path)
+    with open(dom_file, encoding="utf-8") as f:
+        dom = f.read()
+
+    def row(account):
+        return re.search(rf"<tr[^>]*><td>{account}</td><td>eu-west-1</td><td class=\"\w+\">(up|down)</td>", dom)
+
+    rows = {a: row(a) for a in ("111100000002", "123456789012", "111100000001")}
+    for account, want in (("111100000002", "down"), ("123456789012", "up"), ("111100000001", "up")):
+        got = rows[account].group(1) if rows[account] else None
+        results.record(got == want, f"status page: target {account} in eu-west-1 is {want}", f"shown as {got}")
+    if all(rows.values()):
+        results.record(rows["111100000002"].start() < min(rows["123456789012"].start(), rows["111100000001"].start()),
+                       "status page: the down target is listed first")
+    results.record("3 targets: 2 up" in dom and "1 down" in dom, "status page: the target counts")
+
+    def card(label):
+        m = re.search(rf"<b>(\d+)</b>{re.escape(label)}", dom)
+        return int(m.group(1)) if m else None
+
+    for label in ("pools", "with message-delivery error logs (userNotification)",
+                  "with user-activity logs (userAuthEvents)", "with no log destination", "failing to poll"):
+        n = card(label)
+        results.record(n is not None and n > 0, f"status page: coverage card '{label}' counts pools", f"{n}")
+    for anchor, title, account in (("uncovered", "Pools with no log destination", None),
+                                   ("failing", "Pools failing to poll", "111100000001")):
+        m = re.search(rf'<h2 id="{anchor}">{title} \((\d+)\)</h2>(.*?)</table>', dom, re.S)
+        listed = re.findall(r"<tr><td>(\d{12})</td><td>eu-west-1</td><td><code>eu-west-1_\w+</code>", m.group(2)) if m else []
+        ok = bool(m) and int(m.group(1)) > 0 and bool(listed) and (account is None or set(listed) == {account})
+        results.record(ok, f"status page: {title.lower()} listed", f"{m.group(1) if m else 'no section'}: {sorted(set(listed))}")
+    results.record("<script" not in dom, "status page: no script")
+    results.record("simulated" not in dom, "status page: no demo banner outside --demo")
 
 
 # ----------------------------------------------------------------- dashboard
@@ -358,6 +398,7 @@ def main():
         "drop-error-logs": (cmd_drop_error_logs, 3),
         "rules": (cmd_rules, 2),
         "dashboard": (cmd_dashboard, 3),
+        "status-dom": (cmd_status_dom, 2),
     }
     if not args or args[0] not in commands or len(args) - 1 != commands[args[0]][1]:
         sys.exit(__doc__)

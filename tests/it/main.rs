@@ -22,3 +22,4 @@ mod malformed;
 mod organization;
 mod reload;
 mod secured;
+mod status_page;
