@@ -75,7 +75,11 @@ pub async fn run(
     let api = ApiMetrics::register(&mut registry);
     let polls = PollMetrics::register(&mut registry);
     let fleet_metrics = FleetMetrics::register(&mut registry);
-    metrics::register_build_info(&mut registry, VERSION, REVISION);
+    if server.demo {
+        metrics::register_demo_build_info(&mut registry, VERSION, REVISION);
+    } else {
+        metrics::register_build_info(&mut registry, VERSION, REVISION);
+    }
     metrics::process::register(&mut registry);
     let exposition = Arc::new(Exposition::new(registry)?);
     let readiness = Arc::new(Readiness::new(0));

@@ -18,14 +18,16 @@ pub enum LogFormat {
 
 /// The filter for `--log.level`: the level applies to the exporter; the libraries under
 /// it (the AWS SDK, hyper, rustls) log at most at info, so debug output stays readable
-/// and never carries their request dumps.
+/// and never carries their request dumps. The SDK's credential chain logs only errors:
+/// its warning about a failed provider dumps every provider's reason, and the exporter
+/// warns about the failure itself, in one line (`aws::errors`).
 pub fn filter(level: &str) -> EnvFilter {
     let library = match level {
         "debug" | "trace" => "info",
         other => other,
     };
     EnvFilter::new(format!(
-        "{library},cognito_exporter={level},cognito_sim={level}"
+        "{library},aws_config::meta::credentials::chain=error,cognito_exporter={level},cognito_sim={level}"
     ))
 }
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: lints, unit and end-to-end tests, the simulator
-# against boto3, and the monitoring-stack checks with the real tools (promtool,
-# Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze, yamllint), and a
-# smoke run of the benchmark script (every step, figures not judged).
+# against boto3, the README's simulator commands with the aws CLI, the example web
+# configuration with test certificates, the monitoring-stack checks with the real tools
+# (promtool, Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze,
+# yamllint, hadolint, cfn-lint), and a smoke run of the benchmark script (every step,
+# figures not judged).
 # Installs what is missing (apt-get as root or with sudo, pip), so it works on a fresh
 # Debian machine with the Rust toolchain.
+#
+# Every step runs, even after one fails; the last line sums them up ("N passed, N
+# failed", with the names of the failed steps), and the exit status is non-zero when
+# any failed. `tests/run.sh WORD...` runs only the steps whose names contain a WORD.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-step() { printf '\n== %s\n' "$*"; }
 
 as_root() {
   if [[ $(id -u) == 0 ]]; then "$@"
@@ -17,51 +21,200 @@ as_root() {
   fi
 }
 
-step "tools"
-if ! command -v curl >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates
-fi
-if ! python3 -c 'import boto3' 2>/dev/null; then
-  # Debian's own python3 refuses system-wide installs unless told otherwise.
-  python3 -m pip install --quiet --disable-pip-version-check 'boto3>=1.34' ||
-    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'boto3>=1.34'
-fi
-bash tests/ecosystem/check.sh --install
-
-step "format, lints, docs"
-cargo fmt --all -- --check
-cargo clippy --locked --workspace --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
-
 bin="${CARGO_TARGET_DIR:-$PWD/target}/debug"
+# The aws CLI and bcrypt for the README and web-configuration steps, pinned, in a
+# virtualenv of their own (Debian's python3 refuses system-wide installs).
+VENV=${COGNITO_RUN_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/cognito-exporter/run-venv}
+PY_PACKAGES=(awscli==1.46.2 bcrypt==5.0.0)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cognito-run.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+# What a step started, stopped when the step ends however it ends: a process group when
+# started with setsid, else the process.
+PIDS=()
+stop_started() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+}
 
-step "the exporter without the demo feature: no simulator inside, --demo refused"
-cargo build --locked --no-default-features --bin cognito-exporter
-if grep -q 11cognito_sim "$bin/cognito-exporter"; then
-  echo "run.sh: the exporter built without the demo feature still links cognito-sim" >&2
+# --------------------------------------------------------------------- steps
+tools() {
+  local apt_missing=()
+  command -v curl >/dev/null || apt_missing+=(curl ca-certificates)
+  command -v openssl >/dev/null || apt_missing+=(openssl)
+  python3 -c 'import ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
+  if ((${#apt_missing[@]})); then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
+  fi
+  if ! python3 -c 'import boto3' 2>/dev/null; then
+    # Debian's own python3 refuses system-wide installs unless told otherwise.
+    python3 -m pip install --quiet --disable-pip-version-check 'boto3>=1.34' ||
+      python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'boto3>=1.34'
+  fi
+  local stamp="$VENV/.packages"
+  if [[ ! -x $VENV/bin/aws || $(cat "$stamp" 2>/dev/null) != "${PY_PACKAGES[*]}" ]]; then
+    echo "installing ${PY_PACKAGES[*]} (PyPI) into $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+    echo "${PY_PACKAGES[*]}" >"$stamp"
+  fi
+  bash tests/ecosystem/check.sh --install
+}
+
+lints() {
+  cargo fmt --all -- --check
+  cargo clippy --locked --workspace --all-targets -- -D warnings
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
+}
+
+without_demo() {
+  cargo build --locked --no-default-features --bin cognito-exporter
+  if grep -q 11cognito_sim "$bin/cognito-exporter"; then
+    echo "run.sh: the exporter built without the demo feature still links cognito-sim" >&2
+    return 1
+  fi
+  local code=0
+  "$bin/cognito-exporter" --demo --config.check 2>"$TMP/no-demo.err" || code=$?
+  if [[ $code != 2 ]] || ! grep -q 'built without the simulator' "$TMP/no-demo.err"; then
+    echo "run.sh: --demo without the simulator exited $code:" >&2
+    cat "$TMP/no-demo.err" >&2
+    return 1
+  fi
+}
+
+unit_and_end_to_end() {
+  cargo build --locked --bins
+  cargo test --locked --workspace --all-targets
+  cargo test --locked --workspace --doc
+}
+
+sim_boto3() { SIM_BIN="$bin/cognito-sim" python3 tests/sim_boto3.py; }
+
+# Waits up to $1 seconds for the command after it to succeed.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { echo "run.sh: timed out waiting for: $*" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# The fenced block after the README line `<!-- test: $1 -->`.
+readme_block() {
+  awk -v mark="<!-- test: $1 -->" '
+    $0 == mark { armed = 1; next }
+    armed && /^```/ { if (inside) exit; inside = 1; next }
+    inside { print }
+  ' README.md
+}
+
+# The README's simulator commands, as written (on a free port instead of 4566, which
+# another program may hold), with the aws CLI from PyPI and no credentials but the ones
+# the README tells a person to export.
+readme_simulator() {
+  local start drive port
+  start=$(readme_block "simulator start")
+  drive=$(readme_block "simulator drive")
+  [[ -n $start && -n $drive ]] || { echo "run.sh: no marked simulator blocks in README.md" >&2; return 1; }
+  port=$(free_port)
+  mkdir -p "$TMP/home"
+  # A session of its own, so the whole group (cargo and the simulator) is stopped after.
+  setsid bash -c "${start//4566/$port}" >"$TMP/sim.out" 2>"$TMP/sim.err" &
+  PIDS+=($!)
+  wait_for 300 curl -sf "http://127.0.0.1:$port/_sim/health" || { cat "$TMP/sim.err" >&2; return 1; }
+  env -i PATH="$VENV/bin:/usr/bin:/bin" HOME="$TMP/home" AWS_EC2_METADATA_DISABLED=true \
+    bash -euo pipefail -c "${drive//4566/$port}" >"$TMP/aws.out"
+  cat "$TMP/aws.out"
+  local pools
+  pools=$(grep -c '"Id": "eu-west-1_' "$TMP/aws.out" || true)
+  [[ $pools == 20 ]] || { echo "run.sh: the README's aws command listed $pools pools, not 20" >&2; return 1; }
+}
+
+# config/web-config.example.yml once config/make-test-certs.sh has run: it checks clean;
+# and the variant the script writes serves /metrics over TLS to a client with the
+# client certificate and the password, and to no one without them.
+web_config_example() {
+  local dir="$TMP/web" password port
+  mkdir -p "$dir"
+  cp config/web-config.example.yml "$dir/"
+  password=$(openssl rand -hex 12)
+  PATH="$VENV/bin:$PATH" TEST_PASSWORD=$password bash config/make-test-certs.sh "$dir"
+  "$bin/cognito-exporter" --config.check --web.config.file "$dir/web-config.example.yml"
+  "$bin/cognito-exporter" --config.check --web.config.file "$dir/web-config.test.yml"
+  port=$(free_port)
+  "$bin/cognito-exporter" --demo --web.listen-address "127.0.0.1:$port" \
+    --web.config.file "$dir/web-config.test.yml" 2>"$TMP/tls.err" &
+  PIDS+=($!)
+  local tls=(--cacert "$dir/ca.crt" --cert "$dir/client.crt" --key "$dir/client.key")
+  # Client certificates are required at the handshake, for every path.
+  wait_for 60 curl -sf "${tls[@]}" "https://localhost:$port/-/healthy" ||
+    { cat "$TMP/tls.err" >&2; return 1; }
+  curl -sf "${tls[@]}" -u "prometheus:$password" "https://localhost:$port/metrics" | grep '^cognito_exporter_build_info'
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' "${tls[@]}" -u "prometheus:wrong" "https://localhost:$port/metrics")
+  [[ $code == 401 ]] || { echo "run.sh: a wrong password got $code" >&2; return 1; }
+  if curl -sf -o /dev/null --cacert "$dir/ca.crt" -u "prometheus:$password" "https://localhost:$port/metrics"; then
+    echo "run.sh: a client without a certificate was served" >&2
+    return 1
+  fi
+}
+
+ecosystem() { EXPORTER_BIN="$bin/cognito-exporter" REQUIRE_LIVE=1 bash tests/ecosystem/check.sh; }
+
+bench_smoke() {
+  echo "The table below comes from debug builds on whatever machine runs this, so its"
+  echo "figures are not judged against their goals: this step passes when every step of"
+  echo "bench/run.sh runs. The real figures are measured as BENCHMARKS.md says."
+  BIN_DIR="$bin" bash bench/run.sh --quick
+}
+
+# -------------------------------------------------------------------- running
+STEPS=(
+  "tools:tools"
+  "format, lints, docs:lints"
+  "the exporter without the demo feature: no simulator inside, --demo refused:without_demo"
+  "unit and end-to-end tests:unit_and_end_to_end"
+  "cognito-sim against boto3:sim_boto3"
+  "the README's simulator commands, with the aws CLI:readme_simulator"
+  "the example web configuration, with test certificates:web_config_example"
+  "monitoring stack, with the real tools:ecosystem"
+  "benchmark smoke (bench/run.sh --quick: every step runs; the figures are not judged):bench_smoke"
+)
+
+wanted() {
+  (($# == 0)) && return 0
+  local word
+  for word in "$@"; do [[ $NAME == *"$word"* ]] && return 0; done
+  return 1
+}
+
+PASSED=0 FAILED=0
+FAILURES=()
+for entry in "${STEPS[@]}"; do
+  NAME=${entry%:*}
+  wanted "$@" || continue
+  printf '\n== %s\n' "$NAME"
+  rc=0
+  # A subshell started as a plain command, so `set -e` holds inside it (it would not
+  # under `if` or `||`), and a failed step does not end the run.
+  (trap stop_started EXIT; "${entry##*:}") &
+  wait $! || rc=$?
+  if ((rc == 0)); then
+    PASSED=$((PASSED + 1))
+  else
+    FAILED=$((FAILED + 1))
+    FAILURES+=("$NAME")
+    printf '== FAILED (%d): %s\n' "$rc" "$NAME"
+  fi
+done
+
+echo
+if ((FAILED)); then
+  printf 'run.sh: %d passed, %d failed: %s\n' "$PASSED" "$FAILED" "$(IFS=';'; echo "${FAILURES[*]}" | sed 's/;/; /g')"
   exit 1
 fi
-set +e
-"$bin/cognito-exporter" --demo --config.check 2>"$bin/no-demo.err"
-code=$?
-set -e
-if [[ $code != 2 ]] || ! grep -q 'built without the simulator' "$bin/no-demo.err"; then
-  echo "run.sh: --demo without the simulator exited $code:" >&2
-  cat "$bin/no-demo.err" >&2
-  exit 1
-fi
-
-step "unit and end-to-end tests"
-cargo build --locked --bins
-cargo test --locked --workspace --all-targets
-cargo test --locked --workspace --doc
-
-step "cognito-sim against boto3"
-SIM_BIN="$bin/cognito-sim" python3 tests/sim_boto3.py
-
-step "monitoring stack, with the real tools"
-EXPORTER_BIN="$bin/cognito-exporter" REQUIRE_LIVE=1 bash tests/ecosystem/check.sh
-
-step "benchmark smoke (bench/run.sh --quick: every step runs; the figures mean little)"
-BIN_DIR="$bin" bash bench/run.sh --quick
+printf 'run.sh: %d passed, %d failed\n' "$PASSED" "$FAILED"

@@ -10,7 +10,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials};
 
-use super::errors::Failure;
+use super::errors::{self, Failure};
 
 /// Assumes `role_arn` with the STS client it is given.
 #[derive(Debug)]
@@ -35,6 +35,11 @@ impl AssumeRole {
             .await
             .map_err(|e| {
                 let failure = Failure::of("AssumeRole", &e);
+                // Kept as "not loaded", so the operation that needed the role says what
+                // a missing source of credentials means rather than a role's failure.
+                if errors::no_credentials(&e) {
+                    return CredentialsError::not_loaded(failure.message);
+                }
                 CredentialsError::provider_error(format!(
                     "cannot assume {}: {}: {}",
                     self.role_arn, failure.label, failure.message

@@ -21,6 +21,15 @@ pub(crate) const NOT_FOUND: &str = "ResourceNotFoundException";
 /// longer is a dump that belongs at debug level.
 const MESSAGE_MAX: usize = 200;
 
+/// The message when the standard chain found no credentials anywhere. The SDK's own
+/// message lists each provider's reason (and, off EC2, an instance-metadata time-out) at
+/// length; what a person needs is where they may go and how to give some.
+pub(crate) const NO_CREDENTIALS: &str = "no AWS credentials found: tried environment \
+variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the shared config and credentials \
+files (AWS_PROFILE), a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE), ECS container \
+credentials and EC2 instance metadata; set one of them (against cognito-sim any pair \
+will do: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test)";
+
 /// A failed operation, after the SDK's retries, or an answer the exporter cannot use:
 /// which operation, its label, and what a warning says about it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -46,10 +55,15 @@ impl Failure {
             SdkError::ServiceError(e) => e.err().message().map(str::to_owned),
             _ => None,
         };
+        let message = if label == label::CREDENTIALS && no_credentials(error) {
+            NO_CREDENTIALS.to_owned()
+        } else {
+            one_line(&service_message.unwrap_or_else(|| innermost(error)))
+        };
         let failure = Self {
             operation,
             label,
-            message: one_line(&service_message.unwrap_or_else(|| innermost(error))),
+            message,
             request_id: error.request_id().map(str::to_owned),
         };
         tracing::debug!(
@@ -262,6 +276,27 @@ fn has_source<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
     let mut source = Some(error);
     while let Some(e) = source {
         if e.is::<T>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Whether the standard chain found no credentials anywhere (an assumed role's source
+/// included): its answer when no provider had any, or the failure of instance metadata,
+/// the last provider it asks, which it reaches only when all the others had none (a
+/// machine that is no EC2 instance may still answer there, refusing).
+pub(super) fn no_credentials(error: &(dyn StdError + 'static)) -> bool {
+    use aws_config::imds::client::error::ImdsError;
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut source = Some(error);
+    while let Some(e) = source {
+        let not_loaded = matches!(
+            e.downcast_ref::<CredentialsError>(),
+            Some(CredentialsError::CredentialsNotLoaded(_))
+        );
+        if not_loaded || e.is::<ImdsError>() {
             return true;
         }
         source = e.source();

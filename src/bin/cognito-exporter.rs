@@ -1,12 +1,15 @@
 //! The exporter's command line: parses flags, sets up logging, loads the configuration
 //! and hands over to [`cognito_exporter::run`].
 
+#[path = "cognito-exporter/simulator.rs"]
+mod simulator;
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use cognito_exporter::aws::ClientOptions;
 use cognito_exporter::config::{self, Config, FlagOverrides};
 use cognito_exporter::http::{self, ListenAddress, ServerOptions};
 use cognito_exporter::lifecycle::Reloader;
@@ -18,7 +21,7 @@ use web_config::{ServerInfo, WebSecurity};
 
 /// Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.
 #[derive(Debug, Parser)]
-#[command(name = "cognito-exporter", version, about)]
+#[command(name = "cognito-exporter", version = VERSION_LINE, about)]
 struct Args {
     /// Configuration file (YAML, or TOML when it ends in .toml).
     #[arg(long = "config.file", value_name = "PATH")]
@@ -71,6 +74,14 @@ struct Args {
     /// Poll a built-in Cognito simulator with seeded pools instead of AWS.
     #[arg(long)]
     demo: bool,
+    /// With --demo: where the simulator listens (IP:PORT; port 0 picks a free one), for
+    /// the aws CLI to drive it.
+    #[arg(
+        long = "demo.simulator-address",
+        default_value = "127.0.0.1:0",
+        value_name = "ADDR"
+    )]
+    demo_simulator_address: String,
     /// poll.interval: time between the starts of two cycles (e.g. 30s, 5m), 1s to 24h.
     #[arg(long = "poll.interval", value_name = "DURATION")]
     poll_interval: Option<String>,
@@ -91,6 +102,15 @@ struct Args {
     #[arg(long = "poll.cycle-timeout", value_name = "DURATION")]
     poll_cycle_timeout: Option<String>,
 }
+
+/// What `--version` prints after the name: the version and the revision that
+/// `cognito_exporter_build_info` carries.
+const VERSION_LINE: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (revision ",
+    env!("COGNITO_BUILD_REVISION"),
+    ")"
+);
 
 /// Exit code for a bad configuration, as the Prometheus tools use it.
 const CONFIG_ERROR: u8 = 2;
@@ -151,15 +171,29 @@ fn main() -> ExitCode {
             None
         }
     };
+    let simulator_address = match args.demo_simulator_address.parse::<SocketAddr>() {
+        Ok(addr) => Some(addr),
+        Err(e) => {
+            problems.push(format!(
+                "--demo.simulator-address: {:?} is not an IP:PORT address: {e}",
+                args.demo_simulator_address
+            ));
+            None
+        }
+    };
     if args.demo && !cfg!(feature = "demo") {
         problems.push(
             "--demo: this binary was built without the simulator (cargo feature \"demo\")"
                 .to_string(),
         );
     }
-    let (Some(config), Some(listen), Some(shard), true) =
-        (config, listen, shard, problems.is_empty())
-    else {
+    let (Some(config), Some(listen), Some(shard), Some(simulator_address), true) = (
+        config,
+        listen,
+        shard,
+        simulator_address,
+        problems.is_empty(),
+    ) else {
         for p in &problems {
             eprintln!("cognito-exporter: invalid configuration: {p}");
         }
@@ -167,7 +201,12 @@ fn main() -> ExitCode {
     };
     if args.config_check {
         // What a start would log as warnings; the configuration is still valid.
-        for warning in &config.warnings {
+        for warning in config
+            .warnings
+            .iter()
+            .cloned()
+            .chain(web_warnings(security.as_ref()))
+        {
             eprintln!("cognito-exporter: warning: {warning}");
         }
         match &config.discovery {
@@ -183,7 +222,7 @@ fn main() -> ExitCode {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    for warning in security.iter().flat_map(|s| s.config().warnings.clone()) {
+    for warning in web_warnings(security.as_ref()) {
         tracing::warn!("{warning}");
     }
     let server = ServerOptions {
@@ -220,11 +259,22 @@ fn main() -> ExitCode {
             return ExitCode::from(CONFIG_ERROR);
         }
     };
+    let simulator_listener = if args.demo {
+        match runtime.block_on(tokio::net::TcpListener::bind(simulator_address)) {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::error!(error = %e, address = %simulator_address, "--demo.simulator-address: cannot listen");
+                return ExitCode::from(CONFIG_ERROR);
+            }
+        }
+    } else {
+        None
+    };
     match runtime.block_on(serve(
         config,
         listener,
         server,
-        args.demo,
+        simulator_listener,
         shard,
         reload_from,
     )) {
@@ -244,7 +294,7 @@ async fn serve(
     config: Config,
     listener: tokio::net::TcpListener,
     server: ServerOptions,
-    demo: bool,
+    simulator_listener: Option<tokio::net::TcpListener>,
     shard: Shard,
     (file, flags): (Option<PathBuf>, FlagOverrides),
 ) -> Result<(), RunError> {
@@ -257,8 +307,9 @@ async fn serve(
             None
         }
     };
-    let (config, clients, simulator) = simulate(config, demo).await?;
-    let demo_endpoint = demo_endpoint(simulator.as_ref());
+    let demo = simulator_listener.is_some();
+    let (config, clients, simulator) = simulator::start(config, simulator_listener).await?;
+    let demo_endpoint = simulator::endpoint(simulator.as_ref());
     let local = listener.local_addr()?;
     tracing::info!(
         address = %local,
@@ -289,7 +340,7 @@ async fn serve(
                 .collect::<Vec<_>>()
         })?;
         if let Some(endpoint) = &demo_endpoint {
-            point_at_simulator(&mut config, endpoint);
+            simulator::point(&mut config, endpoint);
         }
         Ok(config)
     });
@@ -300,8 +351,15 @@ async fn serve(
         hangups,
     };
     let served = cognito_exporter::run(config, listener, server, fleet, shutdown).await;
-    drop(simulator);
+    simulator::stop(simulator);
     served
+}
+
+/// The warnings of the web configuration file, if one was given.
+fn web_warnings(security: Option<&WebSecurity>) -> impl Iterator<Item = String> {
+    security
+        .into_iter()
+        .flat_map(|s| s.config().warnings.clone())
 }
 
 /// The host name, for `--shard auto`: `HOSTNAME` when set (as in every Kubernetes pod),
@@ -317,49 +375,6 @@ fn hostname() -> String {
         })
         .unwrap_or_default()
 }
-
-/// With `--demo`, starts the built-in simulator and points `config` at it; it serves
-/// until the returned handle is dropped.
-#[cfg(feature = "demo")]
-async fn simulate(
-    mut config: Config,
-    demo: bool,
-) -> std::io::Result<(Config, ClientOptions, Option<cognito_sim::RunningSim>)> {
-    let mut clients = ClientOptions::default();
-    let simulator = if demo {
-        Some(cognito_exporter::demo::start(&mut config, &mut clients).await?)
-    } else {
-        None
-    };
-    Ok((config, clients, simulator))
-}
-
-/// Built without the simulator: `--demo` was refused with the configuration.
-#[cfg(not(feature = "demo"))]
-async fn simulate(
-    config: Config,
-    _demo: bool,
-) -> std::io::Result<(Config, ClientOptions, Option<std::convert::Infallible>)> {
-    Ok((config, ClientOptions::default(), None))
-}
-
-#[cfg(feature = "demo")]
-fn demo_endpoint(simulator: Option<&cognito_sim::RunningSim>) -> Option<String> {
-    simulator.map(cognito_sim::RunningSim::endpoint_url)
-}
-
-#[cfg(not(feature = "demo"))]
-fn demo_endpoint(_simulator: Option<&std::convert::Infallible>) -> Option<String> {
-    None
-}
-
-#[cfg(feature = "demo")]
-fn point_at_simulator(config: &mut Config, endpoint: &str) {
-    cognito_exporter::demo::point(config, endpoint);
-}
-
-#[cfg(not(feature = "demo"))]
-fn point_at_simulator(_config: &mut Config, _endpoint: &str) {}
 
 /// Cancels `shutdown` on SIGTERM or SIGINT.
 async fn stop_on_signal(shutdown: CancellationToken) {

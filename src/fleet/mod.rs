@@ -7,8 +7,8 @@
 //! the others, which apply them from their next cycle: their series, limiter and cycle
 //! schedule go on untouched.
 //!
-//! - [`desired`]: the targets the configuration and the last listing ask for.
-//! - [`discovery`]: the task that lists the organization's accounts.
+//! - `desired`: the targets the configuration and the last listing ask for.
+//! - `discovery`: the task that lists the organization's accounts.
 
 mod desired;
 mod discovery;

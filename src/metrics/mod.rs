@@ -17,7 +17,6 @@ pub mod process;
 
 use std::fmt::Write as _;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -26,18 +25,32 @@ pub use api::ApiMetrics;
 pub(crate) use fleet::FleetMetrics;
 pub(crate) use poll::PollMetrics;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct BuildLabels {
-    version: &'static str,
-    revision: &'static str,
-}
-
 /// Registers `cognito_exporter_build_info` in `registry`.
 pub fn register_build_info(registry: &mut Registry, version: &'static str, revision: &'static str) {
-    let build = Family::<BuildLabels, Gauge>::default();
-    build
-        .get_or_create(&BuildLabels { version, revision })
-        .set(1);
+    build_info(registry, version, revision, None);
+}
+
+/// Registers `cognito_exporter_build_info` with `demo="true"`: every value served comes
+/// from the built-in simulator.
+pub fn register_demo_build_info(
+    registry: &mut Registry,
+    version: &'static str,
+    revision: &'static str,
+) {
+    build_info(registry, version, revision, Some("true"));
+}
+
+fn build_info(
+    registry: &mut Registry,
+    version: &'static str,
+    revision: &'static str,
+    demo: Option<&'static str>,
+) {
+    // A list rather than a struct: `demo` is absent outside `--demo`, not empty.
+    let mut labels = vec![("version", version), ("revision", revision)];
+    labels.extend(demo.map(|d| ("demo", d)));
+    let build = Family::<Vec<(&'static str, &'static str)>, Gauge>::default();
+    build.get_or_create(&labels).set(1);
     registry.register(
         "cognito_exporter_build_info",
         "The exporter's version and source revision, value 1",
@@ -119,6 +132,23 @@ mod tests {
         assert!(out.contains("# TYPE process_cpu_seconds_total counter\n"));
         assert!(out.contains(r#"cognito_exporter_build_info{version="1.2.3",revision="abc"} 1"#));
         assert!(!out.contains("# EOF"));
+    }
+
+    #[test]
+    fn build_info_says_demo_only_in_demo_mode() {
+        let mut registry = Registry::default();
+        register_demo_build_info(&mut registry, "1.2.3", "abc");
+        let mut out = String::new();
+        encode_classic(&registry, &mut out).expect("encode");
+        assert!(
+            out.contains(
+                r#"cognito_exporter_build_info{version="1.2.3",revision="abc",demo="true"} 1"#
+            ),
+            "{out}"
+        );
+        let mut out = String::new();
+        encode_classic(&metrics(), &mut out).expect("encode");
+        assert!(!out.contains("demo="), "{out}");
     }
 
     #[test]

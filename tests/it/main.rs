@@ -19,6 +19,7 @@ mod lifecycle;
 mod listening;
 mod logs;
 mod malformed;
+mod newcomer;
 mod organization;
 mod reload;
 mod secured;

@@ -178,3 +178,27 @@ fn every_label_is_in_the_vocabulary() {
     }
     assert!(LABELS.contains(&code_label("AccessDenied")));
 }
+
+/// The standard chain finding nothing anywhere is told in one fixed line naming where it
+/// looked; any other credentials failure keeps its own message.
+#[test]
+fn no_credentials_anywhere_get_the_fixed_message() {
+    use aws_credential_types::provider::error::CredentialsError;
+    let failed = |e: CredentialsError| -> SdkError<GetError, HttpResponse> {
+        SdkError::dispatch_failure(ConnectorError::other(Box::new(e), None))
+    };
+    let nothing = Failure::of(
+        "GetCallerIdentity",
+        &failed(CredentialsError::not_loaded(
+            "no providers in chain provided credentials",
+        )),
+    );
+    assert_eq!(nothing.label, label::CREDENTIALS);
+    assert_eq!(nothing.message, NO_CREDENTIALS);
+    let refused = Failure::of(
+        "GetCallerIdentity",
+        &failed(CredentialsError::provider_error("the role refuses")),
+    );
+    assert_eq!(refused.label, label::CREDENTIALS);
+    assert_eq!(refused.message, "the role refuses");
+}

@@ -6,6 +6,7 @@
 //! time wait for a condition, with a deadline (see [`harness::eventually`]).
 
 mod answers;
+mod binary;
 mod control;
 mod damage;
 mod faults;
