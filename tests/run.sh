@@ -3,8 +3,8 @@
 # against boto3, the README's simulator commands with the aws CLI, the example web
 # configuration with test certificates, the monitoring-stack checks with the real tools
 # (promtool, Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze,
-# yamllint, hadolint, cfn-lint), and a smoke run of the benchmark script (every step,
-# figures not judged).
+# yamllint, hadolint, cfn-lint, headless Chromium), and smoke runs of the benchmark
+# scripts (every step, and the fleet's union check; figures not judged).
 # Installs what is missing (apt-get as root or with sudo, pip), so it works on a fresh
 # Debian machine with the Rust toolchain.
 #
@@ -172,6 +172,13 @@ bench_smoke() {
   BIN_DIR="$bin" bash bench/run.sh --quick
 }
 
+fleet_smoke() {
+  echo "A small organization split across two shards: the script's steps and its union"
+  echo "check (every account and region polled by exactly one shard) are judged, its"
+  echo "debug-build times and memory are not."
+  ACCOUNTS=10 SHARDS=2 INTERVAL=2s BIN_DIR="$bin" bash bench/fleet.sh
+}
+
 # -------------------------------------------------------------------- running
 STEPS=(
   "tools:tools"
@@ -183,6 +190,7 @@ STEPS=(
   "the example web configuration, with test certificates:web_config_example"
   "monitoring stack, with the real tools:ecosystem"
   "benchmark smoke (bench/run.sh --quick: every step runs; the figures are not judged):bench_smoke"
+  "fleet benchmark smoke (bench/fleet.sh, 10 accounts across 2 shards):fleet_smoke"
 )
 
 wanted() {
