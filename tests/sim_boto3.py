@@ -73,6 +73,83 @@ class Checks:
         self.config = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=5)
         self.idp = session.client("cognito-idp", endpoint_url=endpoint, config=self.config)
         self.sts = session.client("sts", endpoint_url=endpoint, config=self.config)
+        self.logs = session.client("logs", endpoint_url=endpoint, config=self.config)
+        self.firehose = session.client("firehose", endpoint_url=endpoint, config=self.config)
+        path_style = self.config.merge(Config(s3={"addressing_style": "path"}))
+        self.s3 = session.client("s3", endpoint_url=endpoint, config=path_style)
+
+    def test_feature_plans_and_update_user_pool(self):
+        pool = self.idp.create_user_pool(
+            PoolName="boto3-plus", UserPoolTier="PLUS",
+            UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"})["UserPool"]
+        assert pool["UserPoolTier"] == "PLUS", pool
+        assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}, pool
+        plain = self.idp.create_user_pool(PoolName="boto3-plain")["UserPool"]
+        assert plain["UserPoolTier"] == "ESSENTIALS" and "UserPoolAddOns" not in plain, plain
+        self.expect_error("FeatureUnavailableInTierException", self.idp.update_user_pool,
+                          UserPoolId=plain["Id"], UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"})
+        auth_events = [{"LogLevel": "INFO", "EventSource": "userAuthEvents",
+                        "S3Configuration": {"BucketArn": BUCKET}}]
+        self.expect_error("FeatureUnavailableInTierException",
+                          self.idp.set_log_delivery_configuration,
+                          UserPoolId=plain["Id"], LogConfigurations=auth_events)
+        seeded = self.idp.list_user_pools(MaxResults=1)["UserPools"][0]
+        self.idp.update_user_pool(UserPoolId=seeded["Id"], UserPoolTier="PLUS",
+                                  UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"})
+        after = self.idp.describe_user_pool(UserPoolId=seeded["Id"])["UserPool"]
+        assert after["UserPoolTier"] == "PLUS", after
+        assert after["UserPoolAddOns"] == {"AdvancedSecurityMode": "AUDIT"}, after
+        assert after["LastModifiedDate"] > seeded["LastModifiedDate"], (after, seeded)
+        for p in (pool, plain):
+            self.idp.delete_user_pool(UserPoolId=p["Id"])
+
+    def test_log_groups(self):
+        key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/boto3"
+        for name in ("/boto3/a", "/boto3/b", "/boto3/c"):
+            self.logs.create_log_group(logGroupName=name)
+        self.logs.create_log_group(logGroupName="/boto3/kms", kmsKeyId=key)
+        self.expect_error("ResourceAlreadyExistsException", self.logs.create_log_group,
+                          logGroupName="/boto3/a")
+        pages = list(self.logs.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix="/boto3/", PaginationConfig={"PageSize": 1}))
+        names = [g["logGroupName"] for page in pages for g in page["logGroups"]]
+        assert names == ["/boto3/a", "/boto3/b", "/boto3/c", "/boto3/kms"], names
+        assert len(pages) == 4, pages
+        arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/boto3/kms"
+        found = self.logs.describe_log_groups(logGroupIdentifiers=[arn])["logGroups"]
+        assert len(found) == 1 and found[0]["kmsKeyId"] == key, found
+        assert found[0]["arn"] == arn + ":*" and found[0]["logGroupArn"] == arn, found
+        for name in ("/boto3/a", "/boto3/b", "/boto3/c", "/boto3/kms"):
+            self.logs.delete_log_group(logGroupName=name)
+        self.expect_error("ResourceNotFoundException", self.logs.delete_log_group,
+                          logGroupName="/boto3/a")
+
+    def test_buckets_path_style(self):
+        self.s3.create_bucket(Bucket="boto3-logs",
+                              CreateBucketConfiguration={"LocationConstraint": REGION})
+        head = self.s3.head_bucket(Bucket="boto3-logs")
+        assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == REGION, head
+        err = self.expect_error("404", self.s3.head_bucket, Bucket="boto3-missing")
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 404, err.response
+        self.expect_error("BucketAlreadyOwnedByYou", self.s3.create_bucket, Bucket="boto3-logs",
+                          CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.s3.delete_bucket(Bucket="boto3-logs")
+        self.expect_error("NoSuchBucket", self.s3.delete_bucket, Bucket="boto3-logs")
+
+    def test_delivery_streams(self):
+        arn = self.firehose.create_delivery_stream(
+            DeliveryStreamName="boto3-stream", DeliveryStreamType="DirectPut")["DeliveryStreamARN"]
+        assert arn == f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/boto3-stream", arn
+        d = self.firehose.describe_delivery_stream(DeliveryStreamName="boto3-stream")
+        d = d["DeliveryStreamDescription"]
+        assert d["DeliveryStreamStatus"] == "ACTIVE" and d["Destinations"] == [], d
+        assert hasattr(d["CreateTimestamp"], "year"), d
+        control(self.endpoint, "PUT", f"/_sim/destinations/{arn}", {"status": "CREATING"})
+        d = self.firehose.describe_delivery_stream(DeliveryStreamName="boto3-stream")
+        assert d["DeliveryStreamDescription"]["DeliveryStreamStatus"] == "CREATING", d
+        self.firehose.delete_delivery_stream(DeliveryStreamName="boto3-stream")
+        self.expect_error("ResourceNotFoundException", self.firehose.describe_delivery_stream,
+                          DeliveryStreamName="boto3-stream")
 
     def test_list_pools_paginates(self):
         pages = self.idp.get_paginator("list_user_pools").paginate(MaxResults=3)
@@ -83,7 +160,8 @@ class Checks:
         assert hasattr(pools[0]["CreationDate"], "year"), "dates parse as timestamps"
 
     def test_create_set_get_round_trip(self):
-        pool = self.idp.create_user_pool(PoolName="boto3-pool")["UserPool"]
+        # userAuthEvents logs need the Plus feature plan.
+        pool = self.idp.create_user_pool(PoolName="boto3-pool", UserPoolTier="PLUS")["UserPool"]
         assert pool["Arn"] == f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool['Id']}", pool
         got = self.idp.get_log_delivery_configuration(UserPoolId=pool["Id"])
         assert got["LogDeliveryConfiguration"]["LogConfigurations"] == [], got

@@ -1,5 +1,8 @@
 //! One AWS API request, start to finish: recognise the protocol, service and operation,
 //! find the caller, count it, apply the fault plan, run the operation, shape the answer.
+//! The service is told by the `X-Amz-Target` prefix (Cognito, Organizations, CloudWatch
+//! Logs, Firehose), by an `s3` credential scope without one (S3, see [`super::s3`]), or
+//! by a form body (STS).
 //!
 //! Order matters and mirrors AWS: authentication problems are answered before any fault;
 //! the rate limit and injected errors before the body is parsed; damage to an answer
@@ -10,7 +13,6 @@ use std::collections::HashMap;
 use std::io;
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
@@ -21,30 +23,25 @@ use super::auth;
 use super::body::{Body, full, read_body};
 use super::cognito::{self, Scope};
 use super::error::{ApiError, ErrorCode};
-use super::faults::{COGNITO_OPERATIONS, Fault, ORGANIZATIONS_OPERATIONS, STS_OPERATIONS};
+use super::faults::{
+    COGNITO_OPERATIONS, FIREHOSE_OPERATIONS, Fault, LOGS_OPERATIONS, ORGANIZATIONS_OPERATIONS,
+    STS_OPERATIONS,
+};
+use super::firehose;
 use super::inject::{Outcome, Request as FaultRequest};
+use super::logs;
 use super::mangle;
 use super::organizations;
+use super::protocol::{self, Protocol};
+use super::s3;
 use super::state::SimState;
 use super::stats::Event;
 use super::sts;
 
-const JSON_TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
-const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const XML_CONTENT_TYPE: &str = "text/xml";
 /// Stats key for requests refused before their account was known.
 const NO_ACCOUNT: &str = "-";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    /// Cognito: AWS JSON 1.1.
-    Json,
-    /// Organizations: AWS JSON 1.1 too, its own operations.
-    OrganizationsJson,
-    /// STS: AWS Query.
-    Query,
-}
 
 /// The request as far as it has been understood, and how to answer it.
 struct Call<'a> {
@@ -53,6 +50,9 @@ struct Call<'a> {
     op: String,
     account: String,
     request_id: String,
+    /// S3: the bucket the path names, and whether the method is `HEAD` (no body).
+    bucket: String,
+    head: bool,
 }
 
 impl Call<'_> {
@@ -63,7 +63,15 @@ impl Call<'_> {
     /// The status, code, content type and body of an AWS-shaped error answer.
     fn error_parts(&self, err: &ApiError) -> (StatusCode, &'static str, &'static str, Bytes) {
         match self.protocol {
-            Protocol::Json | Protocol::OrganizationsJson => {
+            Protocol::S3 => {
+                let e = s3::S3Error::from_api(err);
+                let reply = e.render(self.head, &self.bucket, &self.request_id);
+                (e.status, e.code, XML_CONTENT_TYPE, reply.body)
+            }
+            Protocol::Json
+            | Protocol::OrganizationsJson
+            | Protocol::LogsJson
+            | Protocol::FirehoseJson => {
                 let mut body = json!({"__type": err.code.as_str(), "message": err.message});
                 if let Some(reason) = err.reason {
                     body["Reason"] = json!(reason);
@@ -102,10 +110,13 @@ impl Call<'_> {
         if let Ok(id) = HeaderValue::from_str(&self.request_id) {
             headers.insert("x-amzn-RequestId", id);
         }
-        if let (Some(code), Protocol::Json | Protocol::OrganizationsJson) =
-            (error_code, self.protocol)
-        {
+        if let (Some(code), true) = (error_code, self.protocol.is_json()) {
             headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
+        }
+        if self.protocol == Protocol::S3
+            && let Ok(id) = HeaderValue::from_str(&self.request_id)
+        {
+            headers.insert("x-amz-request-id", id);
         }
         response
     }
@@ -121,36 +132,15 @@ pub(crate) async fn handle(
         Ok(b) => b,
         Err(response) => return Ok(response),
     };
-    let header = |name| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let form =
-        header(CONTENT_TYPE).is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let (protocol, op, params) = match header(http::HeaderName::from_static("x-amz-target")) {
-        Some(t) => match t.strip_prefix(ORGANIZATIONS_TARGET_PREFIX) {
-            Some(op) => (Protocol::OrganizationsJson, op.to_owned(), HashMap::new()),
-            None => {
-                let op = t.strip_prefix(JSON_TARGET_PREFIX).unwrap_or(t).to_owned();
-                (Protocol::Json, op, HashMap::new())
-            }
-        },
-        None if form => {
-            let params: HashMap<String, String> =
-                form_urlencoded::parse(&body).into_owned().collect();
-            let action = params.get("Action").cloned().unwrap_or_default();
-            (Protocol::Query, action, params)
-        }
-        None => (Protocol::Json, String::new(), HashMap::new()),
-    };
+    let (protocol, op, params) = protocol::recognise(&parts, &body);
     let call = Call {
         state,
         protocol,
         op,
         account: NO_ACCOUNT.to_owned(),
         request_id: state.next_request_id(),
+        bucket: params.get("Bucket").cloned().unwrap_or_default(),
+        head: parts.method == http::Method::HEAD,
     };
     answer(call, shutdown, &parts.headers, &params, &body).await
 }
@@ -168,6 +158,9 @@ async fn answer(
         Protocol::Json => COGNITO_OPERATIONS.contains(&op.as_str()),
         Protocol::OrganizationsJson => ORGANIZATIONS_OPERATIONS.contains(&op.as_str()),
         Protocol::Query => STS_OPERATIONS.contains(&op.as_str()),
+        Protocol::LogsJson => LOGS_OPERATIONS.contains(&op.as_str()),
+        Protocol::FirehoseJson => FIREHOSE_OPERATIONS.contains(&op.as_str()),
+        Protocol::S3 => s3::OPERATIONS.contains(&op.as_str()),
     };
     if !known {
         if op.is_empty() {
@@ -248,6 +241,13 @@ async fn answer(
         Protocol::Query => {
             sts::call(state, &identity, &op, params, &call.request_id).map(Value::String)
         }
+        Protocol::LogsJson => {
+            parse_json(body).and_then(|input| logs::call(state, &scope, &op, &input))
+        }
+        Protocol::FirehoseJson => {
+            parse_json(body).and_then(|input| firehose::call(state, &scope, &op, &input))
+        }
+        Protocol::S3 => return Ok(s3_answer(&call, &scope, body)),
     };
     let (status, content_type, error_code, bytes) = match result {
         Err(err) => {
@@ -324,4 +324,26 @@ fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::serialization(format!("The request body is not valid JSON: {e}")))
+}
+
+/// Runs an S3 operation and shapes its answer; no damage applies to S3 but faults that
+/// decide the answer before the operation runs.
+fn s3_answer(call: &Call<'_>, scope: &Scope<'_>, body: &[u8]) -> Response<Body> {
+    let reply = match s3::call(call.state, scope, &call.op, &call.bucket, body) {
+        Ok(reply) => {
+            call.record(Event::Ok);
+            reply
+        }
+        Err(err) => {
+            call.record(Event::Error(err.code));
+            err.render(call.head, &call.bucket, &call.request_id)
+        }
+    };
+    let mut response = call.respond(reply.status, XML_CONTENT_TYPE, None, reply.body);
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }

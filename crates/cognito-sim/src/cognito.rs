@@ -1,5 +1,6 @@
 //! The Cognito operations: a parsed JSON request in, a JSON answer or an [`ApiError`]
-//! out, against one (account, region) namespace.
+//! out, against one (account, region) namespace. `SetLogDeliveryConfiguration` does not
+//! move a pool's `LastModifiedDate` (AWS does not say it does); `UpdateUserPool` does.
 
 use std::sync::LazyLock;
 
@@ -8,8 +9,9 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ErrorCode, Violations};
 use super::ids::epoch_seconds;
-use super::model::LogConfiguration;
+use super::model::{EventSource, LogConfiguration};
 use super::pagination;
+use super::plans::{self, UserPoolTier};
 use super::state::{PoolInfo, SimState};
 use super::validation::{self, opt_str};
 
@@ -42,8 +44,21 @@ pub(crate) fn call(
         }
         "CreateUserPool" => {
             let name = pool_name(input)?;
-            let pool = state.create_pool(scope.account, scope.region, name);
+            let plan = plans::parse(input)?;
+            let pool = state.create_pool_with_plan(scope.account, scope.region, name, &plan)?;
             Ok(json!({ "UserPool": describe(&pool) }))
+        }
+        "UpdateUserPool" => {
+            let id = pool_id(input)?;
+            let plan = plans::parse(input)?;
+            let pool = state
+                .pool(scope.account, scope.region, id)
+                .ok_or_else(|| ApiError::pool_not_found(id))?;
+            // Settings a request leaves out go back to their defaults, as AWS documents;
+            // the feature plan is the exception: it stays until it is named.
+            let tier = plan.tier.unwrap_or(pool.tier);
+            state.set_pool_plan(scope.account, scope.region, id, tier, plan.add_ons)?;
+            Ok(json!({}))
         }
         "DeleteUserPool" => {
             let id = pool_id(input)?;
@@ -67,6 +82,7 @@ pub(crate) fn call(
                 return Err(ApiError::pool_not_found(id));
             }
             let configs = validation::resolve(wire)?;
+            require_plus(state, scope, id, &configs)?;
             state.set_log_configurations(scope.account, scope.region, id, configs.clone())?;
             Ok(log_delivery(id, &configs))
         }
@@ -109,8 +125,33 @@ fn log_delivery(pool_id: &str, configs: &[LogConfiguration]) -> Value {
     })
 }
 
+/// `userAuthEvents` logs exist only on the Plus plan.
+fn require_plus(
+    state: &SimState,
+    scope: &Scope<'_>,
+    id: &str,
+    configs: &[LogConfiguration],
+) -> Result<(), ApiError> {
+    let pool = state
+        .pool(scope.account, scope.region, id)
+        .ok_or_else(|| ApiError::pool_not_found(id))?;
+    let auth_events = configs
+        .iter()
+        .any(|c| c.event_source == EventSource::UserAuthEvents);
+    if auth_events && pool.tier != UserPoolTier::Plus {
+        return Err(ApiError::new(
+            ErrorCode::FeatureUnavailableInTierException,
+            format!(
+                "User pool {id} is on the {} feature plan: userAuthEvents log delivery needs the PLUS feature plan.",
+                pool.tier.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn describe(p: &PoolInfo) -> Value {
-    json!({
+    let mut out = json!({
         "Id": p.id,
         "Name": p.name,
         "Arn": p.arn,
@@ -130,9 +171,10 @@ fn describe(p: &PoolInfo) -> Value {
         "DeletionProtection": "INACTIVE",
         "MfaConfiguration": "OFF",
         "EstimatedNumberOfUsers": 0,
-        "UserPoolTier": "ESSENTIALS",
         "AdminCreateUserConfig": { "AllowAdminCreateUserOnly": false },
-    })
+    });
+    plans::describe(p, &mut out);
+    out
 }
 
 static POOL_ID: LazyLock<Regex> =

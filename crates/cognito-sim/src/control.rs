@@ -17,6 +17,16 @@
 //!   "refuse_assume_role": true}`; 200 with the account, 404 if it is not a member.
 //! - `DELETE /_sim/accounts/{id}`: remove it from the organization (its pools stay); 204,
 //!   or 404.
+//! - `PUT /_sim/destinations/{arn}`: make sure the log group, bucket or delivery stream
+//!   with this ARN exists, with any of `{"kms_key_id": ...}` (a new log group),
+//!   `{"region": ..., "account": ...}` (a new bucket; default `us-east-1` and the default
+//!   account), `{"status": "CREATING"}` (a stream), `{"refuse": true}` (its checks are
+//!   refused); 200 with `{"arn": ..., "created": bool}`.
+//! - `DELETE /_sim/destinations/{arn}`: delete it; 204, or 404.
+//! - `PUT /_sim/pools/{id}/plan`: `{"tier": "PLUS", "threat_protection": "AUDIT",
+//!   "account": ...}` (no `threat_protection`: no add-ons; `account` default the default
+//!   account), as `UpdateUserPool`; 200 with the plan, 404, or 400 when threat protection
+//!   needs `PLUS`.
 //!
 //! A bad request body or parent gets a 400 with `{"error": ...}`.
 
@@ -30,6 +40,8 @@ use super::body::{Body, full, read_body, text};
 use super::faults::FaultSet;
 use super::organization::{AccountInfo, AccountState, OrganizationError};
 use super::state::SimState;
+
+mod destinations;
 
 /// The body of `POST /_sim/accounts`.
 #[derive(Deserialize)]
@@ -52,6 +64,28 @@ struct AccountChange {
 pub(crate) async fn handle(state: &SimState, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    if let Some(arn) = path.strip_prefix("/_sim/destinations/") {
+        return match method {
+            Method::PUT => match read_body(req.into_body()).await {
+                Ok(body) => destinations::put(state, arn, &body),
+                Err(response) => response,
+            },
+            Method::DELETE => destinations::delete(state, arn),
+            _ => not_allowed("PUT, DELETE"),
+        };
+    }
+    if let Some(id) = path
+        .strip_prefix("/_sim/pools/")
+        .and_then(|rest| rest.strip_suffix("/plan"))
+    {
+        return match method {
+            Method::PUT => match read_body(req.into_body()).await {
+                Ok(body) => destinations::put_plan(state, id, &body),
+                Err(response) => response,
+            },
+            _ => not_allowed("PUT"),
+        };
+    }
     if let Some(id) = path.strip_prefix("/_sim/accounts/") {
         return match method {
             Method::PUT => match read_body(req.into_body()).await {

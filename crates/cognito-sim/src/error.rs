@@ -47,6 +47,15 @@ pub enum ErrorCode {
     InvalidInputException,
     /// Organizations failed on its side; answered with status 500.
     ServiceException,
+    /// Cognito: the pool's feature plan does not have the feature (threat protection or
+    /// `userAuthEvents` logs without `PLUS`).
+    FeatureUnavailableInTierException,
+    /// CloudWatch Logs: a log group of that name exists already.
+    ResourceAlreadyExistsException,
+    /// Firehose: a delivery stream of that name exists already.
+    ResourceInUseException,
+    /// Firehose: a parameter is invalid.
+    InvalidArgumentException,
 }
 
 impl ErrorCode {
@@ -67,7 +76,7 @@ impl ErrorCode {
         ErrorCode::ServiceException,
     ];
 
-    const ALL: [ErrorCode; 17] = [
+    const ALL: [ErrorCode; 21] = [
         ErrorCode::InvalidParameterException,
         ErrorCode::InternalErrorException,
         ErrorCode::TooManyRequestsException,
@@ -85,6 +94,10 @@ impl ErrorCode {
         ErrorCode::ParentNotFoundException,
         ErrorCode::InvalidInputException,
         ErrorCode::ServiceException,
+        ErrorCode::FeatureUnavailableInTierException,
+        ErrorCode::ResourceAlreadyExistsException,
+        ErrorCode::ResourceInUseException,
+        ErrorCode::InvalidArgumentException,
     ];
 
     /// The code as it appears in `__type` and `x-amzn-ErrorType`.
@@ -107,6 +120,10 @@ impl ErrorCode {
             ErrorCode::ParentNotFoundException => "ParentNotFoundException",
             ErrorCode::InvalidInputException => "InvalidInputException",
             ErrorCode::ServiceException => "ServiceException",
+            ErrorCode::FeatureUnavailableInTierException => "FeatureUnavailableInTierException",
+            ErrorCode::ResourceAlreadyExistsException => "ResourceAlreadyExistsException",
+            ErrorCode::ResourceInUseException => "ResourceInUseException",
+            ErrorCode::InvalidArgumentException => "InvalidArgumentException",
         }
     }
 
@@ -157,6 +174,12 @@ impl ErrorCode {
             ErrorCode::ServiceException => {
                 "AWS Organizations can't complete your request because of an internal service error. Try again later."
             }
+            ErrorCode::FeatureUnavailableInTierException => {
+                "This feature isn't available in the user pool's current feature plan."
+            }
+            ErrorCode::ResourceAlreadyExistsException => "The specified resource already exists.",
+            ErrorCode::ResourceInUseException => "The resource is already in use.",
+            ErrorCode::InvalidArgumentException => "Invalid argument",
         }
     }
 }

@@ -8,28 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ErrorCode;
 
-/// The Cognito operations the simulator serves.
-pub(crate) const COGNITO_OPERATIONS: [&str; 6] = [
-    "ListUserPools",
-    "DescribeUserPool",
-    "CreateUserPool",
-    "DeleteUserPool",
-    "GetLogDeliveryConfiguration",
-    "SetLogDeliveryConfiguration",
-];
-
-/// The STS actions the simulator serves. Fault rules reach them only by name.
-pub(crate) const STS_OPERATIONS: [&str; 2] = ["GetCallerIdentity", "AssumeRole"];
-
-/// The Organizations operations the simulator serves. Fault rules reach them only by
-/// name, so a rule for "every operation" does not break an exporter's account discovery.
-pub(crate) const ORGANIZATIONS_OPERATIONS: [&str; 5] = [
-    "DescribeOrganization",
-    "ListRoots",
-    "ListAccounts",
-    "ListAccountsForParent",
-    "ListOrganizationalUnitsForParent",
-];
+pub(crate) use super::operations::{
+    COGNITO_OPERATIONS, FIREHOSE_OPERATIONS, LOGS_OPERATIONS, ORGANIZATIONS_OPERATIONS,
+    STS_OPERATIONS,
+};
+use super::operations::{destination_operation, known_operation};
 
 /// Every fault the simulator applies, replaced as a whole.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -191,7 +174,17 @@ impl Fault {
             Fault::DeleteAfterList | Fault::LoopingToken | Fault::EndlessToken => {
                 op == "ListUserPools"
             }
-            _ => cognito || STS_OPERATIONS.contains(&op) || ORGANIZATIONS_OPERATIONS.contains(&op),
+            Fault::TruncatedJson
+            | Fault::MissingField { .. }
+            | Fault::Reset {
+                after_bytes: Some(_),
+            } if super::s3::OPERATIONS.contains(&op) => false,
+            _ => {
+                cognito
+                    || STS_OPERATIONS.contains(&op)
+                    || ORGANIZATIONS_OPERATIONS.contains(&op)
+                    || destination_operation(op)
+            }
         }
     }
 
@@ -204,8 +197,8 @@ impl Fault {
 /// One rule: which requests it matches, how often it fires, and what it does.
 ///
 /// A request matches when every matcher given is equal to the request's: `operation`
-/// (absent or `*` means every Cognito operation the fault applies to; STS and
-/// Organizations operations only when named), `account` (for `AssumeRole`, the account of the role being assumed),
+/// (absent or `*` means every Cognito operation the fault applies to; STS,
+/// Organizations, CloudWatch Logs, S3 and Firehose operations only when named), `account` (for `AssumeRole`, the account of the role being assumed),
 /// `access_key`, `region`. A matching request fires the rule with probability `rate`
 /// (default 1), and at most `count` times in all when `count` is given — so
 /// `count=3` alone means "the next 3 matching requests".
@@ -323,13 +316,6 @@ impl FaultRule {
         }
         p
     }
-}
-
-fn known_operation(op: &str) -> bool {
-    op == "*"
-        || COGNITO_OPERATIONS.contains(&op)
-        || STS_OPERATIONS.contains(&op)
-        || ORGANIZATIONS_OPERATIONS.contains(&op)
 }
 
 /// Problems with the parts of a rule that do not depend on its kind.

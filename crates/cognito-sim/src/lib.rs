@@ -1,13 +1,19 @@
-//! `cognito-sim`: an Amazon Cognito user-pool, STS and Organizations simulator speaking
-//! the real wire protocols (AWS JSON 1.1 for Cognito and Organizations, AWS Query for
-//! STS), so the AWS SDKs, boto3 and the aws CLI work against it with `--endpoint-url`. It
+//! `cognito-sim`: an Amazon Cognito user-pool, STS and Organizations simulator, with the
+//! CloudWatch Logs, S3 and Firehose calls a log-destination check makes, speaking the
+//! real wire protocols (AWS JSON 1.1 for Cognito, Organizations, Logs and Firehose, AWS
+//! Query for STS, REST-XML for S3), so the AWS SDKs, boto3 and the aws CLI work against
+//! it with `--endpoint-url`. It
 //! owns the simulated pools and organization, the fault injection used to test the
 //! exporter's error handling, and the counters that say what really happened.
 //!
-//! Operations: `ListUserPools`, `DescribeUserPool`, `CreateUserPool`, `DeleteUserPool`,
-//! `GetLogDeliveryConfiguration`, `SetLogDeliveryConfiguration`; STS `GetCallerIdentity`
-//! and `AssumeRole`; Organizations `DescribeOrganization`, `ListRoots`, `ListAccounts`,
-//! `ListAccountsForParent`, `ListOrganizationalUnitsForParent`.
+//! Operations: `ListUserPools`, `DescribeUserPool`, `CreateUserPool`, `UpdateUserPool`,
+//! `DeleteUserPool`, `GetLogDeliveryConfiguration`, `SetLogDeliveryConfiguration`; STS
+//! `GetCallerIdentity` and `AssumeRole`; Organizations `DescribeOrganization`,
+//! `ListRoots`, `ListAccounts`, `ListAccountsForParent`,
+//! `ListOrganizationalUnitsForParent`; CloudWatch Logs `CreateLogGroup`,
+//! `DeleteLogGroup`, `DescribeLogGroups`; S3 `CreateBucket`, `HeadBucket`,
+//! `DeleteBucket` (path-style); Firehose `CreateDeliveryStream`, `DeleteDeliveryStream`,
+//! `DescribeDeliveryStream`.
 //!
 //! Identity: SigV4 signatures are not verified, but the `Authorization` header must be
 //! present (else `MissingAuthenticationTokenException`); its credential scope gives the
@@ -44,17 +50,24 @@ mod body;
 mod cognito;
 mod control;
 mod credentials;
+mod destinations;
 mod error;
 mod fault_spec;
 mod faults;
+mod firehose;
 mod ids;
 mod inject;
+mod logs;
 mod mangle;
 mod model;
+mod operations;
 mod org_admin;
 mod organization;
 mod organizations;
 mod pagination;
+mod plans;
+mod protocol;
+mod s3;
 mod seed;
 mod server;
 mod state;
@@ -71,10 +84,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+pub use destinations::{BucketTaken, DeliveryStreamStatus};
 pub use error::{ApiError, ErrorCode};
 pub use faults::{EnumField, Fault, FaultError, FaultRule, FaultSet, RateLimit};
 pub use model::{Destination, LogConfiguration};
 pub use organization::{AccountInfo, AccountState, OrganizationError, OrganizationalUnit};
+pub use plans::{AdvancedSecurityMode, UserPoolTier};
 pub use state::{PoolInfo, SimState};
 pub use stats::{OpCounts, Stats};
 

@@ -28,7 +28,8 @@ FAULTS
   looping_token (ListUserPools: a NextToken back to the first page, the same every time),
   endless_token (ListUserPools: a NextToken back to the first page, never the same
   twice). Matchers: operation (default: every Cognito operation; STS's
-  GetCallerIdentity and AssumeRole, and Organizations' operations, only by name),
+  GetCallerIdentity and AssumeRole, Organizations', CloudWatch Logs', S3's and
+  Firehose's operations only by name),
   account (for AssumeRole: the role's account), access_key, region. Firing: rate (0-1,
   default 1), count (at most this many times). Error codes: InvalidParameterException,
   InternalErrorException, TooManyRequestsException, NotAuthorizedException,
@@ -66,7 +67,22 @@ CONTROL ENDPOINT (same listener)
                                   --pools); answers 201 with the account
   PUT    /_sim/accounts/ID        change one: {\"parent\": \"ou-...\", \"state\": \"SUSPENDED\",
                                   \"refuse_assume_role\": true}, any of the three
-  DELETE /_sim/accounts/ID        remove one from the organization (its pools stay)";
+  DELETE /_sim/accounts/ID        remove one from the organization (its pools stay)
+  PUT    /_sim/destinations/ARN   make sure the log group, bucket or Firehose stream
+                                  exists: {\"kms_key_id\": \"...\"} (new log group),
+                                  {\"region\": \"eu-west-1\", \"account\": \"...\"} (new
+                                  bucket), {\"status\": \"CREATING\"} (stream),
+                                  {\"refuse\": true} (its checks are refused)
+  DELETE /_sim/destinations/ARN   delete it
+  PUT    /_sim/pools/ID/plan      {\"tier\": \"PLUS\", \"threat_protection\": \"AUDIT\"}, as
+                                  UpdateUserPool (moves LastModifiedDate)
+
+DESTINATIONS
+  CloudWatch Logs (CreateLogGroup, DeleteLogGroup, DescribeLogGroups), Firehose
+  (CreateDeliveryStream, DeleteDeliveryStream, DescribeDeliveryStream) and S3
+  (CreateBucket, HeadBucket, DeleteBucket; path-style, told by an s3 credential scope
+  without X-Amz-Target) answer on the same port. Faults reach them only by name:
+    --fault error,code=AccessDeniedException,op=DescribeLogGroups";
 
 /// An Amazon Cognito (user pools), STS and Organizations simulator speaking the real wire
 /// protocols, with fault injection. Point an SDK, boto3 or the aws CLI at it with --endpoint-url.
@@ -92,7 +108,7 @@ struct Args {
     regions: Vec<String>,
 
     /// Pools to seed in each --region of every account, with a cycling mix of
-    /// log-delivery configurations.
+    /// log-delivery configurations, feature plans and destinations (12 cover every case).
     #[arg(long, default_value_t = 0)]
     pools: usize,
 

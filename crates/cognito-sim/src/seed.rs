@@ -1,15 +1,24 @@
 //! What the simulator starts with. The pools of `--pools N`: deterministic names (mostly
 //! `prod-`, some `staging-` and `sandbox-`, so include/exclude patterns have something to
-//! match) and a mix of log configurations cycling over every shape a pool can have. The
+//! match), a mix of log configurations cycling over every shape a pool can have, and
+//! feature plans and destinations cycling over every case a check tells apart (see
+//! [`profile`]). The
 //! organization of `--accounts N`: OUs `Production` (with `Payments` inside it),
 //! `Development` and `Sandbox` under the root, and member accounts spread over them by
 //! name, each with its own pools.
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::destinations::bucket_arn;
 use super::ids::partition;
 use super::model::{Destination, LogConfiguration};
+use super::plans::UserPoolTier;
 use super::state::SimState;
+
+mod profile;
+
+use profile::{GroupState, profile};
+use profile::{bucket_name, other_account, seed_destinations};
 
 /// The seeded pools' creation dates start here (2023-11-14T22:13:20Z), an hour apart.
 const FIRST_CREATION: u64 = 1_700_000_000;
@@ -90,16 +99,25 @@ pub(crate) fn pool_name(i: usize) -> String {
 
 /// The log configurations of the `i`-th (1-based) seeded pool, cycling over: none;
 /// userNotification → CloudWatch; userAuthEvents → S3; → Firehose; → CloudWatch; both
-/// userNotification → CloudWatch and userAuthEvents → S3.
+/// userNotification → CloudWatch and userAuthEvents → S3. The destinations' ARNs follow
+/// [`profile`]: another account's log group, a bucket never created.
 pub(crate) fn configurations(
     i: usize,
     account: &str,
     region: &str,
     name: &str,
 ) -> Vec<LogConfiguration> {
+    let profile = profile(i);
     let p = partition(region);
-    let log_group = format!("arn:{p}:logs:{region}:{account}:log-group:/aws/cognito/{name}");
-    let bucket = format!("arn:{p}:s3:::cognito-logs-{account}-{region}");
+    let group_account = match profile.log_group {
+        GroupState::OtherAccount => other_account(account),
+        _ => account,
+    };
+    let log_group = format!("arn:{p}:logs:{region}:{group_account}:log-group:/aws/cognito/{name}");
+    let bucket = bucket_arn(
+        region,
+        &bucket_name(account, region, profile.bucket_missing),
+    );
     let stream = format!("arn:{p}:firehose:{region}:{account}:deliverystream/cognito-{name}");
     match (i - 1) % 6 {
         0 => vec![],
@@ -118,24 +136,50 @@ pub(crate) fn configurations(
     }
 }
 
-/// Creates `count` pools in (`account`, `region`).
+/// Creates `count` pools in (`account`, `region`), with their plans and the destinations
+/// their profiles say exist.
 pub(crate) fn seed(state: &SimState, account: &str, region: &str, count: usize) {
+    if count >= 3 {
+        // Taken only if seeded twice; either way the bucket exists.
+        let _ = state.create_bucket(account, region, &bucket_name(account, region, false));
+    }
     for i in 1..=count {
         let name = pool_name(i);
         let hours = u64::try_from(i).unwrap_or(u64::MAX).saturating_mul(3600);
         let at = UNIX_EPOCH + Duration::from_secs(FIRST_CREATION.saturating_add(hours));
         let pool = state.create_pool_at(account, region, &name, at);
+        let profile = profile(i);
+        let first_tier = if profile.downgraded {
+            UserPoolTier::Plus
+        } else {
+            profile.tier
+        };
         let configs = configurations(i, account, region, &name);
-        if let Err(e) = state.set_log_configurations_at(account, region, &pool.id, configs, at) {
+        let seeded = state
+            .set_pool_plan_at(account, region, &pool.id, first_tier, profile.add_ons, at)
+            .and_then(|_| state.set_log_configurations(account, region, &pool.id, configs));
+        let seeded = match seeded {
+            Ok(()) if profile.downgraded => {
+                let later = at + Duration::from_secs(1800);
+                state
+                    .set_pool_plan_at(account, region, &pool.id, profile.tier, None, later)
+                    .map(drop)
+            }
+            other => other,
+        };
+        if let Err(e) = seeded {
             // The shapes above are valid by construction; a failure is a bug here.
-            tracing::error!(error = %e, pool = %pool.id, "seeded configuration rejected");
+            tracing::error!(error = %e, pool = %pool.id, "seeded pool rejected");
         }
+        seed_destinations(state, account, region, &name, i, &profile);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::profile::Profile;
     use super::*;
+    use crate::destinations::DeliveryStreamStatus;
     use crate::validation::validate;
 
     #[test]
@@ -196,5 +240,62 @@ mod tests {
         assert_eq!(pools, b.pools("123456789012", "us-east-1"));
         assert_eq!(pools.len(), 7);
         assert!(pools[5].log_configurations.len() == 2 && pools[0].log_configurations.is_empty());
+    }
+
+    #[test]
+    fn twelve_pools_cover_every_plan_and_destination_case() {
+        let s = SimState::new("123456789012".into(), 1, Duration::from_secs(3600));
+        seed(&s, "123456789012", "eu-west-1", 12);
+        let pools = s.pools("123456789012", "eu-west-1");
+        let profiles: Vec<Profile> = (1..=12).map(profile).collect();
+        for (pool, p) in pools.iter().zip(&profiles) {
+            assert_eq!(
+                (pool.tier, pool.add_ons),
+                (p.tier, p.add_ons),
+                "{}",
+                pool.name
+            );
+            let auth_events = pool
+                .log_configurations
+                .iter()
+                .any(|c| c.event_source == crate::model::EventSource::UserAuthEvents);
+            // userAuthEvents only on PLUS, but for the pool moved off it after.
+            assert!(
+                !auth_events || p.tier == UserPoolTier::Plus || p.downgraded,
+                "{}",
+                pool.name
+            );
+        }
+        let downgraded = &pools[10];
+        assert!(
+            downgraded.tier != UserPoolTier::Plus
+                && downgraded.last_modified_date > downgraded.creation_date
+        );
+        for state in [
+            GroupState::Exists,
+            GroupState::Missing,
+            GroupState::Kms,
+            GroupState::OtherAccount,
+        ] {
+            assert!(profiles.iter().any(|p| p.log_group == state), "{state:?}");
+        }
+        assert!(profiles.iter().any(|p| p.bucket_missing));
+        assert!(
+            profiles
+                .iter()
+                .any(|p| p.stream == Some(DeliveryStreamStatus::Creating))
+        );
+        assert!(
+            profile(16).stream.is_none(),
+            "a missing stream from the second round"
+        );
+        let data = s.destinations.lock();
+        let groups = &data.log_groups[&("123456789012".to_owned(), "eu-west-1".to_owned())];
+        assert_eq!(
+            groups.len(),
+            4,
+            "pools 2, 5 (KMS), 6 and 12; 8 and 11 name none here"
+        );
+        assert_eq!(data.buckets.len(), 1);
     }
 }

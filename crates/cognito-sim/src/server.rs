@@ -3,6 +3,8 @@
 //! Endpoints:
 //! - `POST /`: Cognito (AWS JSON 1.1, chosen by `X-Amz-Target`) and STS (AWS Query,
 //!   a form body with `Action`), see [`super::api`].
+//! - S3 (REST-XML): any method and path, when the request has no `X-Amz-Target` and is
+//!   signed for the `s3` service, see [`super::s3`].
 //! - `/_sim/...`: the control endpoint, see [`super::control`].
 //!
 //! Anything else is a 404; another method on `/` is a 405.
@@ -24,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::body::{Body, text};
 use super::state::SimState;
-use super::{api, control};
+use super::{api, control, s3};
 
 /// How long a client may take to send its headers; bounds idle sockets from scanners.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -94,6 +96,9 @@ async fn route(
     let path = req.uri().path();
     if path == "/_sim" || path.starts_with("/_sim/") {
         return Ok(control::handle(state, req).await);
+    }
+    if s3::is_s3(req.headers()) {
+        return api::handle(state, shutdown, req).await;
     }
     if path != "/" {
         return Ok(text(StatusCode::NOT_FOUND, "not found\n"));

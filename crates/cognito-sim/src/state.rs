@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use super::credentials::Keys;
+use super::destinations::Destinations;
 use super::error::ApiError;
 use super::faults::{FaultError, FaultSet};
 use super::ids::{self, BASE62};
@@ -16,6 +17,7 @@ use super::inject::Engine;
 use super::model::LogConfiguration;
 use super::organization::Organization;
 use super::pagination;
+use super::plans::{AdvancedSecurityMode, UserPoolTier};
 use super::stats::{Recorder, Stats};
 use super::validation;
 
@@ -31,10 +33,33 @@ pub struct PoolInfo {
     pub(crate) region: String,
     /// Seeded pools have fixed dates (from 2023-11-14, an hour apart) so runs compare.
     pub(crate) creation_date: SystemTime,
-    /// Moves when the log configuration is set.
+    /// Moves when the pool's settings change (`UpdateUserPool`,
+    /// [`SimState::set_pool_plan`]); not when its log delivery is configured.
     pub(crate) last_modified_date: SystemTime,
     /// Empty for a pool never configured.
     pub(crate) log_configurations: Vec<LogConfiguration>,
+    /// The feature plan, `ESSENTIALS` unless the creation or an update said otherwise.
+    pub(crate) tier: UserPoolTier,
+    /// `UserPoolAddOns.AdvancedSecurityMode`; `None` when no add-ons were ever set.
+    pub(crate) add_ons: Option<AdvancedSecurityMode>,
+}
+
+impl PoolInfo {
+    /// The feature plan (`UserPoolTier`).
+    pub fn tier(&self) -> UserPoolTier {
+        self.tier
+    }
+
+    /// Threat protection (`UserPoolAddOns.AdvancedSecurityMode`); `None` when the pool
+    /// has no add-ons, which `DescribeUserPool` answers by leaving `UserPoolAddOns` out.
+    pub fn threat_protection(&self) -> Option<AdvancedSecurityMode> {
+        self.add_ons
+    }
+
+    /// The pool's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// The simulator's whole state. Tests get it from [`Simulator::state`](super::Simulator::state).
@@ -52,6 +77,8 @@ pub struct SimState {
     requests: AtomicU64,
     pub(crate) faults: Engine,
     pub(crate) stats: Recorder,
+    /// Log groups, buckets and delivery streams: where pools deliver their logs.
+    pub(crate) destinations: Destinations,
 }
 
 #[derive(Default)]
@@ -83,6 +110,7 @@ impl SimState {
             requests: AtomicU64::new(0),
             faults: Engine::new(seed),
             stats: Recorder::default(),
+            destinations: Destinations::default(),
         }
     }
 
@@ -130,6 +158,8 @@ impl SimState {
             creation_date: at,
             last_modified_date: at,
             log_configurations: Vec::new(),
+            tier: UserPoolTier::Essentials,
+            add_ons: None,
         };
         data.ids.insert(id.clone());
         let ns = data
@@ -190,7 +220,7 @@ impl SimState {
         }
     }
 
-    fn with_pool<T>(
+    pub(crate) fn with_pool<T>(
         &self,
         account: &str,
         region: &str,
@@ -206,7 +236,9 @@ impl SimState {
     }
 
     /// Replaces a pool's log configurations, validated as `SetLogDeliveryConfiguration`
-    /// validates them.
+    /// validates them, except for the feature plan: a test may arrange `userAuthEvents`
+    /// on a pool that is not on `PLUS`, as a pool moved off `PLUS` after it was
+    /// configured has. `LastModifiedDate` does not move (AWS does not say it does).
     pub fn set_log_configurations(
         &self,
         account: &str,
@@ -214,24 +246,12 @@ impl SimState {
         pool_id: &str,
         configs: Vec<LogConfiguration>,
     ) -> Result<(), ApiError> {
-        self.set_log_configurations_at(account, region, pool_id, configs, SystemTime::now())
-    }
-
-    pub(crate) fn set_log_configurations_at(
-        &self,
-        account: &str,
-        region: &str,
-        pool_id: &str,
-        configs: Vec<LogConfiguration>,
-        at: SystemTime,
-    ) -> Result<(), ApiError> {
         if self.pool(account, region, pool_id).is_none() {
             return Err(ApiError::pool_not_found(pool_id));
         }
         validation::validate(&configs)?;
         self.with_pool(account, region, pool_id, |p| {
             p.log_configurations = configs;
-            p.last_modified_date = at;
         })
         .ok_or_else(|| ApiError::pool_not_found(pool_id))
     }

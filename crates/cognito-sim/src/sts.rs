@@ -161,9 +161,14 @@ fn assume_role(
 pub(crate) fn translate(code: ErrorCode) -> (&'static str, StatusCode, &'static str) {
     use ErrorCode as C;
     let (sts, status) = match code {
-        C::InvalidParameterException | C::SerializationException | C::InvalidInputException => {
-            ("ValidationError", StatusCode::BAD_REQUEST)
-        }
+        // The destination services' and feature-plan codes never come from STS.
+        C::InvalidParameterException
+        | C::SerializationException
+        | C::InvalidInputException
+        | C::InvalidArgumentException
+        | C::FeatureUnavailableInTierException
+        | C::ResourceAlreadyExistsException
+        | C::ResourceInUseException => ("ValidationError", StatusCode::BAD_REQUEST),
         C::InternalErrorException | C::ServiceException => {
             ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR)
         }

@@ -1,10 +1,12 @@
 //! The simulator's own HTTP surface, spoken to raw: the control endpoint under `/_sim/`
-//! (faults, stats, the organization's accounts), and the answers to requests no SDK would send (unsigned, unknown operation, wrong
+//! (faults, stats, the organization's accounts, destinations, feature plans), and the answers to requests no SDK would send (unsigned, unknown operation, wrong
 //! method).
 
 use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use cognito_sim::{AdvancedSecurityMode, BucketTaken, DeliveryStreamStatus, UserPoolTier};
 
 use crate::harness::*;
 
@@ -207,4 +209,99 @@ async fn control_endpoint_arranges_accounts() {
         3,
         "the management account and the two seeded"
     );
+}
+
+#[tokio::test]
+async fn control_endpoint_arranges_destinations_and_plans() {
+    let sim = start(1).await;
+    let addr = sim.addr();
+    let state = sim.state();
+    let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cognito/x";
+    let (status, _, body) = raw(
+        addr,
+        &format!("PUT /_sim/destinations/{group}"),
+        &[],
+        r#"{"kms_key_id": "k"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""created": true"#), "{body}");
+    assert!(
+        !state.create_log_group(ACCOUNT, REGION, "/aws/cognito/x", None),
+        "it exists"
+    );
+    let stream = "arn:aws:firehose:us-east-1:123456789012:deliverystream/s";
+    let (status, _, body) = raw(
+        addr,
+        &format!("PUT /_sim/destinations/{stream}"),
+        &[],
+        r#"{"status": "CREATING", "refuse": true}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!state.set_delivery_stream_status(
+        ACCOUNT,
+        "eu-west-1",
+        "s",
+        DeliveryStreamStatus::Active
+    ));
+    let (status, _, body) = raw(
+        addr,
+        "PUT /_sim/destinations/arn:aws:s3:::b-1",
+        &[],
+        r#"{"region": "eu-west-1"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        state.create_bucket(ACCOUNT, "eu-west-1", "b-1"),
+        Err(BucketTaken::OwnedByYou)
+    );
+    let (status, _, _) = raw(
+        addr,
+        "PUT /_sim/destinations/arn:aws:sqs:us-east-1:1:q",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = raw(addr, &format!("DELETE /_sim/destinations/{group}"), &[], "").await;
+    assert_eq!(status, 204);
+    let (status, _, _) = raw(addr, &format!("DELETE /_sim/destinations/{group}"), &[], "").await;
+    assert_eq!(status, 404);
+
+    let id = sim.state().pools(ACCOUNT, REGION)[0].id.clone();
+    let path = format!("PUT /_sim/pools/{id}/plan");
+    let (status, _, body) = raw(
+        addr,
+        &path,
+        &[],
+        r#"{"tier": "PLUS", "threat_protection": "AUDIT"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let pool = state.pools(ACCOUNT, REGION)[0].clone();
+    assert_eq!(
+        (pool.tier(), pool.threat_protection()),
+        (UserPoolTier::Plus, Some(AdvancedSecurityMode::Audit))
+    );
+    let (status, _, body) = raw(
+        addr,
+        &path,
+        &[],
+        r#"{"tier": "LITE", "threat_protection": "ENFORCED"}"#,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("FeatureUnavailableInTierException"), "{body}");
+    let (status, _, _) = raw(
+        addr,
+        "PUT /_sim/pools/us-east-1_nope/plan",
+        &[],
+        r#"{"tier": "LITE"}"#,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = raw(addr, &format!("GET /_sim/pools/{id}/plan"), &[], "").await;
+    assert_eq!(status, 405);
 }

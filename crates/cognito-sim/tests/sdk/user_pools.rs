@@ -3,7 +3,8 @@
 
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
-    EventSourceName, FirehoseConfigurationType, LogConfigurationType, LogLevel, S3ConfigurationType,
+    EventSourceName, FirehoseConfigurationType, LogConfigurationType, LogLevel,
+    S3ConfigurationType, UserPoolTierType,
 };
 
 use crate::harness::*;
@@ -65,9 +66,11 @@ async fn pagination_walks_every_pool_once_per_region() {
 async fn create_set_get_delete_round_trip() {
     let sim = start(0).await;
     let c = client(&sim);
+    // userAuthEvents logs need the Plus plan.
     let created = c
         .create_user_pool()
         .pool_name("prod-orders")
+        .user_pool_tier(UserPoolTierType::Plus)
         .send()
         .await
         .expect("create");
