@@ -110,7 +110,7 @@ fn log_delivery(pool_id: &str, configs: &[LogConfiguration]) -> Value {
 }
 
 fn describe(p: &PoolInfo) -> Value {
-    json!({
+    let mut out = json!({
         "Id": p.id,
         "Name": p.name,
         "Arn": p.arn,
@@ -130,9 +130,13 @@ fn describe(p: &PoolInfo) -> Value {
         "DeletionProtection": "INACTIVE",
         "MfaConfiguration": "OFF",
         "EstimatedNumberOfUsers": 0,
-        "UserPoolTier": "ESSENTIALS",
+        "UserPoolTier": p.tier,
         "AdminCreateUserConfig": { "AllowAdminCreateUserOnly": false },
-    })
+    });
+    if let Some(mode) = &p.advanced_security_mode {
+        out["UserPoolAddOns"] = json!({ "AdvancedSecurityMode": mode });
+    }
+    out
 }
 
 static POOL_ID: LazyLock<Regex> =
@@ -226,6 +230,29 @@ mod tests {
         run(&s, "DeleteUserPool", json!({"UserPoolId": id})).expect("delete");
         let err = run(&s, "DescribeUserPool", json!({"UserPoolId": id})).expect_err("gone");
         assert_eq!(err.code, ErrorCode::ResourceNotFoundException);
+    }
+
+    #[test]
+    fn describe_answers_the_tier_and_add_ons_a_test_set() {
+        let s = SimState::new(ACCOUNT.into(), 0, Duration::from_secs(3600));
+        let pool = s.create_pool(ACCOUNT, "us-east-1", "prod");
+        let describe = |s: &SimState| {
+            run(s, "DescribeUserPool", json!({"UserPoolId": pool.id})).expect("describe")
+                ["UserPool"]
+                .clone()
+        };
+        let before = describe(&s);
+        assert_eq!(before["UserPoolTier"], "ESSENTIALS");
+        assert!(before.get("UserPoolAddOns").is_none());
+        assert!(s.set_pool_tier(ACCOUNT, "us-east-1", &pool.id, "PLUS", Some("ENFORCED")));
+        let after = describe(&s);
+        assert_eq!(after["UserPoolTier"], "PLUS");
+        assert_eq!(after["UserPoolAddOns"]["AdvancedSecurityMode"], "ENFORCED");
+        assert!(
+            after["LastModifiedDate"].as_f64() > before["LastModifiedDate"].as_f64(),
+            "{before} {after}"
+        );
+        assert!(!s.set_pool_tier(ACCOUNT, "us-east-1", "us-east-1_nope", "LITE", None));
     }
 
     #[test]

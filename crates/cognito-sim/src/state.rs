@@ -35,6 +35,10 @@ pub struct PoolInfo {
     pub(crate) last_modified_date: SystemTime,
     /// Empty for a pool never configured.
     pub(crate) log_configurations: Vec<LogConfiguration>,
+    /// `UserPoolTier`; `ESSENTIALS`, the default of `CreateUserPool`.
+    pub(crate) tier: String,
+    /// `UserPoolAddOns.AdvancedSecurityMode`; `None` answers without `UserPoolAddOns`.
+    pub(crate) advanced_security_mode: Option<String>,
 }
 
 /// The simulator's whole state. Tests get it from [`Simulator::state`](super::Simulator::state).
@@ -130,6 +134,8 @@ impl SimState {
             creation_date: at,
             last_modified_date: at,
             log_configurations: Vec::new(),
+            tier: "ESSENTIALS".to_owned(),
+            advanced_security_mode: None,
         };
         data.ids.insert(id.clone());
         let ns = data
@@ -234,6 +240,28 @@ impl SimState {
             p.last_modified_date = at;
         })
         .ok_or_else(|| ApiError::pool_not_found(pool_id))
+    }
+
+    /// Sets a pool's feature plan (`UserPoolTier`) and threat protection
+    /// (`AdvancedSecurityMode`; `None` for no `UserPoolAddOns`), moving its
+    /// `LastModifiedDate` as an update does. Not validated: tests may set any value.
+    /// False if the pool does not exist.
+    pub fn set_pool_tier(
+        &self,
+        account: &str,
+        region: &str,
+        pool_id: &str,
+        tier: &str,
+        advanced_security_mode: Option<&str>,
+    ) -> bool {
+        self.with_pool(account, region, pool_id, |p| {
+            p.tier = tier.to_owned();
+            p.advanced_security_mode = advanced_security_mode.map(str::to_owned);
+            // Later than any date the pool had, even within the same second.
+            p.last_modified_date =
+                SystemTime::now().max(p.last_modified_date + Duration::from_secs(1));
+        })
+        .is_some()
     }
 
     /// A pool's log configurations; `None` if the pool does not exist.
