@@ -12,7 +12,8 @@ use std::time::Duration;
 use cognito_exporter::exposition::{self as render, Exposition, Format, Segment};
 use cognito_exporter::metrics::{self, ApiMetrics};
 use cognito_exporter::model::{
-    Destination, Kind, Level, LogDelivery, PoolRecord, Source, TargetId, TargetSnapshot,
+    Destination, Features, Kind, Level, LogDelivery, Plan, PoolRecord, Source, TargetId,
+    TargetSnapshot, ThreatProtection,
 };
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use prometheus_client::registry::Registry;
@@ -78,6 +79,12 @@ fn snapshot(pools: usize) -> TargetSnapshot {
                 delivery: Some(LogDelivery::new(destinations)),
                 success: true,
                 last_success: Some(1_763_942_400.123),
+                features: Some(Features {
+                    plan: Some(Plan::Essentials),
+                    threat_protection: ThreatProtection::Off,
+                }),
+                log_changes: Some(0),
+                last_change: None,
             }
         })
         .collect();

@@ -1,6 +1,7 @@
 //! The vocabulary every stage shares: who a target is, and what the exporter knows of a
-//! user pool after a cycle (what `GetLogDeliveryConfiguration` said about it, reduced to
-//! the closed vocabularies the metrics are labelled with).
+//! user pool after a cycle (what `GetLogDeliveryConfiguration` and `DescribeUserPool`
+//! said about it, reduced to the closed vocabularies the metrics are labelled with, and
+//! how often its configuration was seen to change).
 
 use std::fmt;
 use std::sync::Arc;
@@ -166,6 +167,88 @@ impl LogDelivery {
     }
 }
 
+/// `UserPoolType.UserPoolTier`: the pool's feature plan.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Plan {
+    Lite,
+    Essentials,
+    /// The only plan with `userAuthEvents` logs.
+    Plus,
+    /// A value this version does not know, kept as the API wrote it.
+    Other(Arc<str>),
+}
+
+impl Plan {
+    /// The plans every pool exports a series for.
+    pub const KNOWN: [Plan; 3] = [Plan::Lite, Plan::Essentials, Plan::Plus];
+
+    /// The plan the API names `value`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "LITE" => Plan::Lite,
+            "ESSENTIALS" => Plan::Essentials,
+            "PLUS" => Plan::Plus,
+            other => Plan::Other(Arc::from(other)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Plan::Lite => "LITE",
+            Plan::Essentials => "ESSENTIALS",
+            Plan::Plus => "PLUS",
+            Plan::Other(value) => value,
+        }
+    }
+}
+
+/// `UserPoolAddOns.AdvancedSecurityMode`: the pool's threat protection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ThreatProtection {
+    /// Also what a pool without `UserPoolAddOns` has.
+    Off,
+    Audit,
+    Enforced,
+    /// A value this version does not know, kept as the API wrote it.
+    Other(Arc<str>),
+}
+
+impl ThreatProtection {
+    /// The modes every pool exports a series for.
+    pub const KNOWN: [ThreatProtection; 3] = [
+        ThreatProtection::Off,
+        ThreatProtection::Audit,
+        ThreatProtection::Enforced,
+    ];
+
+    /// The mode the API names `value`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "OFF" => ThreatProtection::Off,
+            "AUDIT" => ThreatProtection::Audit,
+            "ENFORCED" => ThreatProtection::Enforced,
+            other => ThreatProtection::Other(Arc::from(other)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ThreatProtection::Off => "OFF",
+            ThreatProtection::Audit => "AUDIT",
+            ThreatProtection::Enforced => "ENFORCED",
+            ThreatProtection::Other(value) => value,
+        }
+    }
+}
+
+/// What `DescribeUserPool` says of a pool's features.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Features {
+    /// `None` when the answer named no plan: no value is better than a guessed one.
+    pub plan: Option<Plan>,
+    pub threat_protection: ThreatProtection,
+}
+
 /// What the exporter knows of one pool after a cycle.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolRecord {
@@ -177,6 +260,14 @@ pub struct PoolRecord {
     pub success: bool,
     /// Unix time of the last successful read, if there ever was one.
     pub last_success: Option<f64>,
+    /// What the last successful `DescribeUserPool` said; `None` before one answered, and
+    /// while the pool is stale.
+    pub features: Option<Features>,
+    /// Times the log-delivery configuration was seen to differ from the previous
+    /// successful read since the exporter started; `None` before the first read.
+    pub log_changes: Option<u64>,
+    /// Unix time the exporter last saw the configuration change, if it ever did.
+    pub last_change: Option<f64>,
 }
 
 impl PoolRecord {

@@ -101,6 +101,10 @@ struct Args {
     /// poll.cycle_timeout: the longest one cycle of a target may run, 1s to 30d.
     #[arg(long = "poll.cycle-timeout", value_name = "DURATION")]
     poll_cycle_timeout: Option<String>,
+    /// poll.describe_interval: how often each pool's feature plan and threat protection
+    /// are read again when nothing shows they changed, 1s to 30d.
+    #[arg(long = "poll.describe-interval", value_name = "DURATION")]
+    poll_describe_interval: Option<String>,
 }
 
 /// What `--version` prints after the name: the version and the revision that
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
         concurrency: args.poll_concurrency,
         max_staleness: args.poll_max_staleness.clone(),
         cycle_timeout: args.poll_cycle_timeout.clone(),
+        describe_interval: args.poll_describe_interval.clone(),
     };
     let mut problems = Vec::new();
     let config = match config::load(args.config_file.as_deref(), &flags) {

@@ -31,7 +31,7 @@ pub(super) const TIMEOUT: Bounds = Bounds {
     text: "1s to 1h",
 };
 
-/// `poll.max_staleness` and `poll.cycle_timeout`: up to a month, which holds three times
+/// `poll.max_staleness`, `poll.cycle_timeout` and `poll.describe_interval`: up to a month, which holds three times
 /// the longest interval.
 pub(super) const LONG: Bounds = Bounds {
     range: SECOND..=Duration::from_secs(30 * 24 * 3600),

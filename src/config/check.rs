@@ -96,6 +96,7 @@ impl Checker {
                 "concurrency",
                 "max_staleness",
                 "cycle_timeout",
+                "describe_interval",
             ],
         ) else {
             return poll;
@@ -127,6 +128,11 @@ impl Checker {
             && let Some(d) = self.duration("poll.cycle_timeout", v, &bounds::LONG)
         {
             poll.cycle_timeout = d;
+        }
+        if let Some(v) = dict.get("describe_interval")
+            && let Some(d) = self.duration("poll.describe_interval", v, &bounds::LONG)
+        {
+            poll.describe_interval = d;
         }
         if let Some(v) = dict.get("requests_per_second")
             && let Some(n) = self.walk.number(

@@ -47,6 +47,9 @@ pub struct PollConfig {
     /// failed, so that no answer (a pagination token that never ends, a stall) can hold
     /// a target forever.
     pub cycle_timeout: Duration,
+    /// How often each pool is described again (`DescribeUserPool`: its feature plan and
+    /// threat protection) when `ListUserPools` shows no change, spread over cycles.
+    pub describe_interval: Duration,
 }
 
 impl Default for PollConfig {
@@ -58,6 +61,7 @@ impl Default for PollConfig {
             concurrency: 4,
             max_staleness: Duration::from_secs(900),
             cycle_timeout: Duration::from_secs(900),
+            describe_interval: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -162,6 +166,7 @@ pub struct FlagOverrides {
     pub concurrency: Option<u64>,
     pub max_staleness: Option<String>,
     pub cycle_timeout: Option<String>,
+    pub describe_interval: Option<String>,
 }
 
 /// Builds the layered figment. `file` is read here so that a missing or unreadable file
@@ -193,7 +198,7 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, Co
     walk.finish(|_| Some("environment".to_owned()))?;
     figment = figment.merge(env);
     let f = flags;
-    let keys: [(&str, Option<Value>); 6] = [
+    let keys: [(&str, Option<Value>); 7] = [
         ("poll.interval", f.interval.clone().map(Value::from)),
         ("poll.timeout", f.timeout.clone().map(Value::from)),
         (
@@ -208,6 +213,10 @@ pub fn figment(file: Option<&Path>, flags: &FlagOverrides) -> Result<Figment, Co
         (
             "poll.cycle_timeout",
             f.cycle_timeout.clone().map(Value::from),
+        ),
+        (
+            "poll.describe_interval",
+            f.describe_interval.clone().map(Value::from),
         ),
     ];
     for (key, value) in keys {

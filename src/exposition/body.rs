@@ -6,18 +6,23 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 
+use super::Format;
+
 /// The per-target families of all targets, interleaved so each family is contiguous.
+/// Everything is kept per format, indexed by [`Format::index`].
 #[derive(Debug, Default)]
 pub(super) struct Assembly {
-    /// The text, as the targets' segments (shared with their renders, not copied); none
-    /// while the renders have dropped it.
-    pub(super) text: Option<Vec<Bytes>>,
-    /// The gzip header and every segment's deflate blocks, copied into one buffer at
-    /// publish (it is small) so that a gzip scrape is one slice, not hundreds.
-    pub(super) gzip: Bytes,
+    /// The text, as the segments (shared with the renders, not copied); none while the
+    /// renders have dropped it.
+    pub(super) text: Option<[Vec<Bytes>; 2]>,
+    /// The gzip header and every segment's deflate blocks: what both formats share is
+    /// copied into one buffer at publish (it is small), cut only where a counter's
+    /// header differs between the formats, so that a gzip scrape is a few slices, not
+    /// hundreds.
+    pub(super) gzip: [Vec<Bytes>; 2],
     /// CRC-32 and length of the concatenated text, for the gzip trailer.
-    pub(super) crc: crc32fast::Hasher,
-    pub(super) len: u64,
+    pub(super) crc: [crc32fast::Hasher; 2],
+    pub(super) len: [u64; 2],
 }
 
 /// The body of one scrape: the assembly's chunks, then the tail. A `Buf` whose
@@ -27,8 +32,10 @@ pub(super) struct Assembly {
 #[derive(Debug)]
 pub struct Body {
     assembly: Arc<Assembly>,
+    /// The [`Format::index`] of the body's format.
+    format: usize,
     gzip: bool,
-    /// Chunks before the tail: the text segments, or the one gzip buffer.
+    /// Chunks before the tail: the text segments, or the gzip pieces.
     pieces: usize,
     tail: Bytes,
     /// The current chunk (`pieces` is the tail) and the position in it.
@@ -38,20 +45,27 @@ pub struct Body {
 }
 
 impl Body {
-    /// The body of `assembly`'s gzip buffer (or text chunks), then `tail`.
-    pub(super) fn new(assembly: Arc<Assembly>, gzip: bool, tail: Bytes) -> io::Result<Self> {
+    /// The body of `assembly`'s gzip pieces (or text chunks) in `format`, then `tail`.
+    pub(super) fn new(
+        assembly: Arc<Assembly>,
+        format: Format,
+        gzip: bool,
+        tail: Bytes,
+    ) -> io::Result<Self> {
+        let f = format.index();
         let pieces = if gzip {
-            1
+            assembly.gzip[f].len()
         } else {
-            assembly.text.as_ref().map_or(0, Vec::len)
+            assembly.text.as_ref().map_or(0, |t| t[f].len())
         };
         let remaining = if gzip {
-            assembly.gzip.len()
+            assembly.gzip[f].iter().map(Bytes::len).sum::<usize>()
         } else {
-            usize::try_from(assembly.len).map_err(io::Error::other)?
+            usize::try_from(assembly.len[f]).map_err(io::Error::other)?
         } + tail.len();
         let mut body = Body {
             assembly,
+            format: f,
             gzip,
             pieces,
             tail,
@@ -78,12 +92,14 @@ impl Body {
         } else if index > self.pieces {
             &[]
         } else if self.gzip {
-            &self.assembly.gzip
+            self.assembly.gzip[self.format]
+                .get(index)
+                .map_or(&[], |b| &b[..])
         } else {
             self.assembly
                 .text
                 .as_ref()
-                .and_then(|t| t.get(index))
+                .and_then(|t| t[self.format].get(index))
                 .map_or(&[], |b| &b[..])
         }
     }

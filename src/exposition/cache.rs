@@ -15,6 +15,7 @@ use std::io;
 
 use flate2::{Compress, Compression, Decompress};
 
+use super::Format;
 use super::segment::Segment;
 use crate::metrics::families::{
     POOL_FAMILIES, PoolFamily, Samples, TARGET_FAMILIES, TargetFamily, headers, push_label,
@@ -29,11 +30,33 @@ pub(crate) const BLOCK_POOLS: u64 = 256;
 /// A block ends after this many pools whatever the IDs, so no block grows unbounded.
 const MAX_BLOCK_POOLS: usize = 4 * BLOCK_POOLS as usize;
 
-/// The HELP and TYPE header of every family, one segment each, in exposition order.
-pub(crate) fn family_headers() -> io::Result<Vec<Segment>> {
+/// A family's HELP and TYPE lines as segments: one both formats serve, or (a counter's)
+/// one per format.
+#[derive(Clone, Debug)]
+pub(crate) enum Header {
+    Shared(Segment),
+    /// Indexed by [`Format::index`].
+    PerFormat([Segment; 2]),
+}
+
+/// The header of every family, in exposition order.
+pub(crate) fn family_headers() -> io::Result<Vec<Header>> {
     headers()
-        .map(|(name, help)| {
-            Segment::new(format!("# HELP {name} {help}\n# TYPE {name} gauge\n").into_bytes())
+        .map(|(name, help, metric_type)| {
+            let text = |openmetrics| {
+                let family = metric_type.family_name(name, openmetrics);
+                let kind = metric_type.as_str();
+                format!("# HELP {family} {help}\n# TYPE {family} {kind}\n").into_bytes()
+            };
+            let (classic, openmetrics) = (text(false), text(true));
+            Ok(if classic == openmetrics {
+                Header::Shared(Segment::new(classic)?)
+            } else {
+                let mut both = [Segment::default(), Segment::default()];
+                both[Format::Classic.index()] = Segment::new(classic)?;
+                both[Format::OpenMetrics.index()] = Segment::new(openmetrics)?;
+                Header::PerFormat(both)
+            })
         })
         .collect()
 }

@@ -13,9 +13,14 @@
 //! them: its [`Body`] is one `Buf` that gives the writer every chunk at once, so a whole
 //! body goes out in a few `writev` calls.
 //!
-//! Every family a target renders is a gauge, and gauge lines are the same in the
-//! Prometheus text format 0.0.4 and in OpenMetrics 1.0; so one rendering serves both
-//! formats and no format is held twice.
+//! The samples of every family a target renders are written alike in the Prometheus
+//! text format 0.0.4 and in OpenMetrics 1.0; so one rendering serves both formats and no
+//! format is held twice. Only a counter family's HELP and TYPE lines differ between them
+//! (OpenMetrics names the family without `_total`): each family's header is its own
+//! segment, and a counter's exists once per format. The gzip buffer is still assembled
+//! once per publish, cut at those headers into runs both formats share; a scrape is
+//! handed its format's runs and headers in turn, and the trailer's CRC, kept per format,
+//! is combined from the segments' as before.
 //!
 //! The text is kept only while someone scrapes without gzip. Prometheus always asks for
 //! gzip, and the text is fifteen times the size of its deflate blocks (13 MB against
@@ -43,6 +48,7 @@ use prometheus_client::registry::Registry;
 use crate::metrics;
 use crate::model::{TargetId, TargetSnapshot};
 use body::Assembly;
+use cache::Header;
 use segment::{GZIP_HEADER, gzip_tail};
 use status::{Board, TargetSummary};
 
@@ -60,6 +66,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's place in what is kept per format.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Format::Classic => 0,
+            Format::OpenMetrics => 1,
+        }
+    }
+
     /// The `Content-Type` of a body in this format.
     pub fn content_type(self) -> &'static str {
         match self {
@@ -72,7 +86,7 @@ impl Format {
 /// Holds what scrapes serve; shared by the target tasks and the HTTP server.
 #[derive(Debug)]
 pub struct Exposition {
-    headers: Vec<Segment>,
+    headers: Vec<Header>,
     targets: Mutex<BTreeMap<TargetId, Arc<TargetRender>>>,
     /// Which target (by the name logs give it) holds each live slot.
     claims: Mutex<BTreeMap<TargetId, Arc<str>>>,
@@ -198,7 +212,7 @@ impl Exposition {
                 *render = Arc::new(render.with_text()?);
             }
         }
-        // The deflate blocks did not change: the gzip buffer scrapes are sending is kept.
+        // The deflate blocks did not change: the gzip buffers scrapes are sending are kept.
         self.reassemble(&targets, Some(current.gzip.clone()));
         Ok(self.current.load_full())
     }
@@ -207,35 +221,62 @@ impl Exposition {
         self.targets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Assembles what scrapes serve from `targets`; `gzip`, when given, is the gzip buffer
-    /// of the same segments, assembled before.
-    fn reassemble(&self, targets: &BTreeMap<TargetId, Arc<TargetRender>>, gzip: Option<Bytes>) {
+    /// Assembles what scrapes serve from `targets`; `gzip`, when given, is the gzip
+    /// buffers of the same segments, assembled before.
+    fn reassemble(
+        &self,
+        targets: &BTreeMap<TargetId, Arc<TargetRender>>,
+        gzip: Option<[Vec<Bytes>; 2]>,
+    ) {
         let mut assembly = Assembly::default();
-        let mut text = Some(Vec::new());
-        let mut deflated = 0;
-        for segment in segments(&self.headers, targets) {
-            match (&mut text, &segment.text) {
-                (Some(list), Some(t)) => list.push(t.clone()),
-                _ => text = None,
-            }
-            assembly.len += segment.len();
-            assembly
-                .crc
-                .combine(&crc32fast::Hasher::new_with_initial_len(
+        let mut text: Option<[Vec<Bytes>; 2]> = Some(Default::default());
+        let mut shared = 0;
+        let mut deflated = [GZIP_HEADER.len(); 2];
+        for part in parts(&self.headers, targets) {
+            for (f, segment) in part.per_format().into_iter().enumerate() {
+                match (&mut text, &segment.text) {
+                    (Some(lists), Some(t)) => lists[f].push(t.clone()),
+                    _ => text = None,
+                }
+                assembly.len[f] += segment.len();
+                assembly.crc[f].combine(&crc32fast::Hasher::new_with_initial_len(
                     segment.crc,
                     segment.len(),
                 ));
-            deflated += segment.deflated.len();
+                deflated[f] += segment.deflated.len();
+            }
+            if let Part::Both(segment) = part {
+                shared += segment.deflated.len();
+            }
         }
         assembly.gzip = gzip.unwrap_or_else(|| {
-            let mut gzip = BytesMut::with_capacity(GZIP_HEADER.len() + deflated);
-            gzip.extend_from_slice(&GZIP_HEADER);
-            for segment in segments(&self.headers, targets) {
-                gzip.extend_from_slice(&segment.deflated);
+            // One buffer for everything both formats share, cut where a format's own
+            // header goes: the runs are shared, not copied per format.
+            let mut run = BytesMut::with_capacity(GZIP_HEADER.len() + shared);
+            run.extend_from_slice(&GZIP_HEADER);
+            let mut out: [Vec<Bytes>; 2] = Default::default();
+            for part in parts(&self.headers, targets) {
+                match part {
+                    Part::Both(segment) => run.extend_from_slice(&segment.deflated),
+                    Part::Each(segments) => {
+                        let piece = run.split().freeze();
+                        for (f, segment) in segments.iter().enumerate() {
+                            out[f].push(piece.clone());
+                            out[f].push(segment.deflated.clone());
+                        }
+                    }
+                }
             }
-            gzip.freeze()
+            let piece = run.freeze();
+            for list in &mut out {
+                list.push(piece.clone());
+            }
+            out
         });
-        debug_assert_eq!(assembly.gzip.len(), GZIP_HEADER.len() + deflated);
+        debug_assert!(
+            (0..2)
+                .all(|f| { assembly.gzip[f].iter().map(Bytes::len).sum::<usize>() == deflated[f] })
+        );
         assembly.text = text;
         self.current.store(Arc::new(assembly));
     }
@@ -248,7 +289,7 @@ impl Exposition {
             self.with_text()?
         };
         let tail = self.tail(format, gzip, &assembly)?;
-        Body::new(assembly, gzip, tail)
+        Body::new(assembly, format, gzip, tail)
     }
 
     /// The exporter's own metrics in `format`, framed for `gzip` after `assembly`: encoded
@@ -269,7 +310,8 @@ impl Exposition {
         };
         encoded.map_err(|_| io::Error::other("encoding the exporter's own metrics failed"))?;
         let bytes = if gzip {
-            gzip_tail(&assembly.crc, assembly.len, text.as_bytes())
+            let f = format.index();
+            gzip_tail(&assembly.crc[f], assembly.len[f], text.as_bytes())
         } else {
             Bytes::from(text)
         };
@@ -298,19 +340,50 @@ struct CachedTail {
     bytes: Bytes,
 }
 
+/// One piece of the exposition: a segment both formats serve, or one per format.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    Both(&'a Segment),
+    /// Indexed by [`Format::index`].
+    Each(&'a [Segment; 2]),
+}
+
+impl<'a> Part<'a> {
+    /// The segment each format serves, by [`Format::index`].
+    fn per_format(self) -> [&'a Segment; 2] {
+        match self {
+            Part::Both(segment) => [segment, segment],
+            Part::Each([classic, openmetrics]) => [classic, openmetrics],
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.per_format().iter().all(|s| s.is_empty())
+    }
+}
+
 /// Every target's segments in exposition order: family by family, each family's header
 /// then its segments of every target.
-fn segments<'a>(
-    headers: &'a [Segment],
+fn parts<'a>(
+    headers: &'a [Header],
     targets: &'a BTreeMap<TargetId, Arc<TargetRender>>,
-) -> impl Iterator<Item = &'a Segment> + 'a {
+) -> impl Iterator<Item = Part<'a>> + 'a {
     headers
         .iter()
         .enumerate()
         .flat_map(move |(family, header)| {
-            std::iter::once(header).chain(targets.values().flat_map(move |t| t.family(family)))
+            let header = match header {
+                Header::Shared(segment) => Part::Both(segment),
+                Header::PerFormat(segments) => Part::Each(segments),
+            };
+            std::iter::once(header).chain(
+                targets
+                    .values()
+                    .flat_map(move |t| t.family(family))
+                    .map(Part::Both),
+            )
         })
-        .filter(|s| !s.is_empty())
+        .filter(|p| !p.is_empty())
 }
 
 /// Room for the exporter's own metrics of a few targets without growing the string.

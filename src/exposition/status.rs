@@ -175,6 +175,9 @@ mod tests {
             delivery: delivery.map(LogDelivery::new),
             success,
             last_success: None,
+            features: None,
+            log_changes: None,
+            last_change: None,
         }
     }
 

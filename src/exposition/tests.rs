@@ -35,6 +35,9 @@ fn snapshot(region: &str, pools: usize) -> TargetSnapshot {
                 delivery: Some(Default::default()),
                 success: true,
                 last_success: Some(2.0),
+                features: None,
+                log_changes: None,
+                last_change: None,
             })
             .collect(),
     }
@@ -224,14 +227,57 @@ fn a_large_gzip_body_inflates_with_its_crc() {
 }
 
 #[test]
+fn a_counter_family_is_declared_as_each_format_requires_gzip_or_not() {
+    let (exposition, _) = exposition();
+    let mut s = snapshot("eu-west-1", 300);
+    for pool in &mut s.pools {
+        pool.log_changes = Some(2);
+    }
+    exposition.publish(&id("eu-west-1"), &s).expect("publish");
+    exposition
+        .publish(&id("us-east-1"), &snapshot("us-east-1", 3))
+        .expect("publish");
+    let family = "cognito_log_configuration_changes";
+    let sample = format!(
+        "{family}_total{{aws_account_id=\"123456789012\",aws_region=\"eu-west-1\",pool=\"eu-west-1_7\"}} 2\n"
+    );
+    for (format, declared, not) in [
+        (
+            Format::Classic,
+            format!("# HELP {family}_total "),
+            format!("# TYPE {family} "),
+        ),
+        (
+            Format::OpenMetrics,
+            format!("# HELP {family} "),
+            format!("# TYPE {family}_total "),
+        ),
+    ] {
+        let kind = if format == Format::Classic {
+            format!("# TYPE {family}_total counter\n")
+        } else {
+            format!("# TYPE {family} counter\n")
+        };
+        let plain = concat(exposition.body(format, false).expect("plain"));
+        let gz = concat(exposition.body(format, true).expect("gzip"));
+        let text = up_to_own_metrics(&plain);
+        assert_eq!(up_to_own_metrics(&gunzip(&gz)), text, "{format:?}");
+        assert!(
+            text.contains(&declared) && text.contains(&kind),
+            "{format:?}"
+        );
+        assert!(!text.contains(&not), "{format:?}");
+        assert!(text.contains(&sample), "{format:?}");
+        // Every other family is a gauge, declared alike in both formats.
+        assert!(text.contains("# TYPE cognito_log_destination_configured gauge\n"));
+    }
+}
+
+#[test]
 fn a_tail_longer_than_a_stored_block_still_inflates() {
-    let assembly = Assembly {
-        gzip: Bytes::from_static(&GZIP_HEADER),
-        ..Assembly::default()
-    };
     let tail = "x".repeat(150_000);
-    let mut gz = assembly.gzip.to_vec();
-    gz.extend_from_slice(&gzip_tail(&assembly.crc, assembly.len, tail.as_bytes()));
+    let mut gz = GZIP_HEADER.to_vec();
+    gz.extend_from_slice(&gzip_tail(&crc32fast::Hasher::new(), 0, tail.as_bytes()));
     let mut inflated = String::new();
     flate2::read::GzDecoder::new(&gz[..])
         .read_to_string(&mut inflated)

@@ -7,20 +7,51 @@
 //! with no error: the tests below render every family over pools that differ in each
 //! field and check that different lines always come with different fingerprints.
 //!
-//! Every family is a gauge: gauge lines are the same in the Prometheus text format 0.0.4
-//! and in OpenMetrics 1.0, which lets one rendering serve both formats. A counter or an
-//! OpenMetrics `info` family would need a rendering per format.
+//! A family is a gauge or a counter ([`MetricType`]). Their samples are written alike in
+//! the Prometheus text format 0.0.4 and in OpenMetrics 1.0 (a counter's samples are named
+//! with `_total` in both), so one rendering of the samples serves both formats; only a
+//! counter's HELP and TYPE lines differ, and the exposition keeps those per format. An
+//! OpenMetrics `info` family would need its samples rendered per format too.
 
 use std::fmt::{Display, Write as _};
 use std::hash::Hasher;
 
-use crate::model::{PoolRecord, TargetSnapshot};
+use crate::model::{Features, Plan, PoolRecord, TargetSnapshot, ThreatProtection};
+
+/// What a family's `# TYPE` line says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MetricType {
+    Gauge,
+    /// Its declared name is its samples' name, which ends in `_total`.
+    Counter,
+}
+
+impl MetricType {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Gauge => "gauge",
+            MetricType::Counter => "counter",
+        }
+    }
+
+    /// The name the HELP and TYPE lines give a family whose samples are named `name`:
+    /// OpenMetrics names a counter family without its samples' `_total`, the 0.0.4
+    /// format names every family as its samples.
+    pub(crate) fn family_name(self, name: &str, openmetrics: bool) -> &str {
+        match self {
+            MetricType::Counter if openmetrics => name.strip_suffix("_total").unwrap_or(name),
+            _ => name,
+        }
+    }
+}
 
 /// A family with series per pool.
 #[derive(Debug)]
 pub(crate) struct PoolFamily {
+    /// The samples' name.
     pub(crate) name: &'static str,
     pub(crate) help: &'static str,
+    pub(crate) metric_type: MetricType,
     /// Appends the family's samples for one pool.
     pub(crate) render: fn(&mut Samples<'_>, &PoolRecord),
     /// Feeds the hasher every value of the pool `render` reads, except its ID, which the
@@ -37,10 +68,11 @@ pub(crate) struct TargetFamily {
 }
 
 /// The per-pool families, in exposition order.
-pub(crate) static POOL_FAMILIES: [PoolFamily; 5] = [
+pub(crate) static POOL_FAMILIES: [PoolFamily; 9] = [
     PoolFamily {
         name: "cognito_log_destination_configured",
         help: "Whether GetLogDeliveryConfiguration returns a LogConfigurations entry for this EventSource, LogLevel and destination (CloudWatchLogsConfiguration, S3Configuration or FirehoseConfiguration): 1 yes, 0 no; from a poll on an interval",
+        metric_type: MetricType::Gauge,
         render: |out, pool| {
             for ((source, level, kind), on) in pool.delivery.iter().flat_map(|d| d.matrix()) {
                 out.sample(
@@ -58,6 +90,7 @@ pub(crate) static POOL_FAMILIES: [PoolFamily; 5] = [
     PoolFamily {
         name: "cognito_log_destination_info",
         help: "A log destination of the user pool, from GetLogDeliveryConfiguration LogConfigurations (LogGroupArn, BucketArn or StreamArn in the arn label); from a poll on an interval",
+        metric_type: MetricType::Gauge,
         render: |out, pool| {
             for d in pool.delivery.iter().flat_map(|d| d.destinations()) {
                 out.sample(
@@ -76,6 +109,7 @@ pub(crate) static POOL_FAMILIES: [PoolFamily; 5] = [
     PoolFamily {
         name: "cognito_user_pool_info",
         help: "A user pool polled by the exporter, with UserPoolType.Name from ListUserPools or DescribeUserPool; from a poll on an interval",
+        metric_type: MetricType::Gauge,
         render: |out, pool| out.sample(&[("name", &pool.name)], 1),
         fingerprint: |pool, h| {
             h.write(pool.name.as_bytes());
@@ -85,18 +119,82 @@ pub(crate) static POOL_FAMILIES: [PoolFamily; 5] = [
     PoolFamily {
         name: "cognito_pool_poll_success",
         help: "Whether the last GetLogDeliveryConfiguration call for the pool succeeded: 1 yes, 0 no; from a poll on an interval",
+        metric_type: MetricType::Gauge,
         render: |out, pool| out.sample(&[], u8::from(pool.success)),
         fingerprint: |pool, h| h.write_u8(u8::from(pool.success)),
     },
     PoolFamily {
         name: "cognito_pool_last_success_timestamp_seconds",
         help: "Unix time of the last successful GetLogDeliveryConfiguration call for the pool; from a poll on an interval",
+        metric_type: MetricType::Gauge,
         render: |out, pool| {
             if let Some(at) = pool.last_success {
                 out.sample(&[], at);
             }
         },
         fingerprint: |pool, h| match pool.last_success {
+            None => h.write_u8(0),
+            Some(at) => {
+                h.write_u8(1);
+                h.write_u64(at.to_bits());
+            }
+        },
+    },
+    PoolFamily {
+        name: "cognito_user_pool_feature_plan",
+        help: "The user pool's feature plan, DescribeUserPool UserPoolType.UserPoolTier: 1 for the pool's plan, 0 for the others (a plan outside LITE, ESSENTIALS and PLUS is exported with 1); absent until DescribeUserPool answered; from a poll on an interval",
+        metric_type: MetricType::Gauge,
+        render: |out, pool| {
+            if let Some(plan) = pool.features.as_ref().and_then(|f| f.plan.as_ref()) {
+                one_of(out, "plan", &Plan::KNOWN, plan, Plan::as_str);
+            }
+        },
+        fingerprint: hash_features,
+    },
+    PoolFamily {
+        name: "cognito_user_pool_threat_protection",
+        help: "The user pool's threat protection, DescribeUserPool UserPoolType.UserPoolAddOns.AdvancedSecurityMode (OFF without UserPoolAddOns): 1 for the pool's mode, 0 for the others (a mode outside OFF, AUDIT and ENFORCED is exported with 1); absent until DescribeUserPool answered; from a poll on an interval",
+        metric_type: MetricType::Gauge,
+        render: |out, pool| {
+            if let Some(features) = &pool.features {
+                one_of(
+                    out,
+                    "mode",
+                    &ThreatProtection::KNOWN,
+                    &features.threat_protection,
+                    ThreatProtection::as_str,
+                );
+            }
+        },
+        fingerprint: hash_features,
+    },
+    PoolFamily {
+        name: "cognito_log_configuration_changes_total",
+        help: "Times GetLogDeliveryConfiguration returned a configuration different from the pool's previous successful read, since the exporter started (0 from the pool's first read on); from a poll on an interval",
+        metric_type: MetricType::Counter,
+        render: |out, pool| {
+            if let Some(changes) = pool.log_changes {
+                out.sample(&[], changes);
+            }
+        },
+        fingerprint: |pool, h| match pool.log_changes {
+            None => h.write_u8(0),
+            Some(n) => {
+                h.write_u8(1);
+                h.write_u64(n);
+            }
+        },
+    },
+    PoolFamily {
+        name: "cognito_log_configuration_last_change_timestamp_seconds",
+        help: "Unix time the exporter saw the pool's GetLogDeliveryConfiguration answer change from its previous successful read; absent until it did; from a poll on an interval",
+        metric_type: MetricType::Gauge,
+        render: |out, pool| {
+            if let Some(at) = pool.last_change {
+                out.sample(&[], at);
+            }
+        },
+        fingerprint: |pool, h| match pool.last_change {
             None => h.write_u8(0),
             Some(at) => {
                 h.write_u8(1);
@@ -135,10 +233,57 @@ pub(crate) static TARGET_FAMILIES: [TargetFamily; 5] = [
     },
 ];
 
-/// Name and help of every family, in exposition order.
-pub(crate) fn headers() -> impl Iterator<Item = (&'static str, &'static str)> {
-    let pools = POOL_FAMILIES.iter().map(|f| (f.name, f.help));
-    pools.chain(TARGET_FAMILIES.iter().map(|f| (f.name, f.help)))
+/// Samples' name, help and type of every family, in exposition order.
+pub(crate) fn headers() -> impl Iterator<Item = (&'static str, &'static str, MetricType)> {
+    let pools = POOL_FAMILIES
+        .iter()
+        .map(|f| (f.name, f.help, f.metric_type));
+    pools.chain(
+        TARGET_FAMILIES
+            .iter()
+            .map(|f| (f.name, f.help, MetricType::Gauge)),
+    )
+}
+
+/// One sample per known value, 1 for `value` and 0 for the others, then `value` with 1
+/// when it is none of them: a series never changes identity when the value changes, and
+/// nothing the API says is hidden.
+fn one_of<T: PartialEq>(
+    out: &mut Samples<'_>,
+    label: &str,
+    known: &[T],
+    value: &T,
+    name: fn(&T) -> &str,
+) {
+    for k in known {
+        out.sample(&[(label, name(k))], u8::from(k == value));
+    }
+    if !known.contains(value) {
+        out.sample(&[(label, name(value))], 1);
+    }
+}
+
+/// What the plan and threat-protection families show of a pool.
+fn hash_features(pool: &PoolRecord, h: &mut dyn Hasher) {
+    match &pool.features {
+        None => h.write_u8(0),
+        Some(Features {
+            plan,
+            threat_protection,
+        }) => {
+            h.write_u8(1);
+            match plan {
+                None => h.write_u8(0),
+                Some(plan) => {
+                    h.write_u8(1);
+                    h.write(plan.as_str().as_bytes());
+                    h.write_u8(0xff);
+                }
+            }
+            h.write(threat_protection.as_str().as_bytes());
+            h.write_u8(0xff);
+        }
+    }
 }
 
 /// What the two destination families show of a pool: its destinations, or that it has
@@ -259,8 +404,47 @@ mod tests {
                             delivery: delivery.clone(),
                             success,
                             last_success,
+                            features: None,
+                            log_changes: None,
+                            last_change: None,
                         });
                     }
+                }
+            }
+        }
+        // The fields of the later families, on one base.
+        let features = [
+            None,
+            Some(Features {
+                plan: Some(Plan::Essentials),
+                threat_protection: ThreatProtection::Off,
+            }),
+            Some(Features {
+                plan: Some(Plan::Plus),
+                threat_protection: ThreatProtection::Audit,
+            }),
+            Some(Features {
+                plan: Some(Plan::Other(Arc::from("ULTRA"))),
+                threat_protection: ThreatProtection::Other(Arc::from("STRICT")),
+            }),
+            Some(Features {
+                plan: None,
+                threat_protection: ThreatProtection::Enforced,
+            }),
+        ];
+        for features in &features {
+            for log_changes in [None, Some(0), Some(3)] {
+                for last_change in [None, Some(5.0), Some(6.5)] {
+                    out.push(PoolRecord {
+                        id: Arc::from("eu-west-1_A"),
+                        name: Arc::from("prod"),
+                        delivery: Some(LogDelivery::default()),
+                        success: true,
+                        last_success: Some(1.0),
+                        features: features.clone(),
+                        log_changes,
+                        last_change,
+                    });
                 }
             }
         }
@@ -306,7 +490,12 @@ mod tests {
     #[test]
     fn every_family_has_a_unique_prometheus_name_and_a_help_that_says_where_it_comes_from() {
         let mut names = HashSet::new();
-        for (name, help) in headers() {
+        for (name, help, metric_type) in headers() {
+            assert_eq!(
+                metric_type == MetricType::Counter,
+                name.ends_with("_total"),
+                "{name}: counters, and only they, end in _total"
+            );
             assert!(names.insert(name), "{name} twice");
             assert!(name.starts_with("cognito_"), "{name}");
             assert!(
@@ -320,6 +509,35 @@ mod tests {
             );
         }
         assert_eq!(names.len(), POOL_FAMILIES.len() + TARGET_FAMILIES.len());
+    }
+
+    #[test]
+    fn a_plan_renders_as_a_matrix_and_an_unknown_one_is_added() {
+        let family = POOL_FAMILIES
+            .iter()
+            .find(|f| f.name == "cognito_user_pool_feature_plan")
+            .expect("declared");
+        let mut pool = variants().pop().expect("variants");
+        pool.features = Some(Features {
+            plan: Some(Plan::Plus),
+            threat_protection: ThreatProtection::Off,
+        });
+        assert_eq!(
+            rendered(family, &pool),
+            "cognito_user_pool_feature_plan{t=\"1\",plan=\"LITE\"} 0\n\
+             cognito_user_pool_feature_plan{t=\"1\",plan=\"ESSENTIALS\"} 0\n\
+             cognito_user_pool_feature_plan{t=\"1\",plan=\"PLUS\"} 1\n"
+        );
+        pool.features = Some(Features {
+            plan: Some(Plan::parse("ULTRA")),
+            threat_protection: ThreatProtection::Off,
+        });
+        let text = rendered(family, &pool);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.ends_with("plan=\"ULTRA\"} 1\n"), "{text}");
+        assert_eq!(text.matches("} 1\n").count(), 1, "{text}");
+        pool.features = None;
+        assert_eq!(rendered(family, &pool), "", "never described: no series");
     }
 
     #[test]

@@ -1,10 +1,45 @@
 //! The SDK's answer turned into the model: a `GetLogDeliveryConfiguration` output into a
-//! [`LogDelivery`], refusing what cannot be understood whole.
+//! [`LogDelivery`], refusing what cannot be understood whole; a `DescribeUserPool` output
+//! into the pool's name and [`Features`].
 
+use std::sync::Arc;
+
+use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput;
 use aws_sdk_cognitoidentityprovider::operation::get_log_delivery_configuration::GetLogDeliveryConfigurationOutput;
 use aws_sdk_cognitoidentityprovider::types::{EventSourceName, LogConfigurationType, LogLevel};
 
-use crate::model::{Destination, Kind, Level, LogDelivery, Source};
+use crate::model::{
+    Destination, Features, Kind, Level, LogDelivery, Plan, Source, ThreatProtection,
+};
+
+/// What `DescribeUserPool` says of a pool.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Description {
+    /// `None` when the answer names none.
+    pub(super) name: Option<Arc<str>>,
+    pub(super) features: Features,
+}
+
+/// Converts a describe's answer. An unknown plan or mode is kept as written (the metrics
+/// export it); a pool without `UserPoolAddOns` has threat protection off, and one
+/// without `UserPoolTier` no known plan.
+pub(super) fn description(out: &DescribeUserPoolOutput) -> Description {
+    // The client refuses answers without `UserPool` (`aws::members`).
+    let pool = out.user_pool();
+    Description {
+        name: pool.and_then(|p| p.name()).map(Arc::from),
+        features: Features {
+            plan: pool
+                .and_then(|p| p.user_pool_tier())
+                .map(|t| Plan::parse(t.as_str())),
+            threat_protection: pool
+                .and_then(|p| p.user_pool_add_ons())
+                .map_or(ThreatProtection::Off, |a| {
+                    ThreatProtection::parse(a.advanced_security_mode().as_str())
+                }),
+        },
+    }
+}
 
 /// Converts an answer into the model. An unknown enum value or a destination without its
 /// ARN makes the whole answer unusable: exporting the part we understand would report 0
@@ -81,6 +116,41 @@ mod tests {
             .expect("required fields set");
         let err = entry_destinations(&entry).expect_err("unknown level");
         assert!(err.contains("DEBUG"), "{err}");
+    }
+
+    #[test]
+    fn a_description_without_add_ons_has_threat_protection_off() {
+        use aws_sdk_cognitoidentityprovider::types::{
+            AdvancedSecurityModeType, UserPoolAddOnsType, UserPoolTierType, UserPoolType,
+        };
+        let answer = |pool: UserPoolType| {
+            description(&DescribeUserPoolOutput::builder().user_pool(pool).build())
+        };
+        let bare = answer(UserPoolType::builder().name("prod").build());
+        assert_eq!(bare.name.as_deref(), Some("prod"));
+        assert_eq!(
+            bare.features,
+            Features {
+                plan: None,
+                threat_protection: ThreatProtection::Off
+            }
+        );
+        let plus = answer(
+            UserPoolType::builder()
+                .user_pool_tier(UserPoolTierType::Plus)
+                .user_pool_add_ons(
+                    UserPoolAddOnsType::builder()
+                        .advanced_security_mode(AdvancedSecurityModeType::from("PARANOID"))
+                        .build()
+                        .expect("required fields set"),
+                )
+                .build(),
+        );
+        assert_eq!(plus.features.plan, Some(Plan::Plus));
+        assert_eq!(
+            plus.features.threat_protection,
+            ThreatProtection::Other(Arc::from("PARANOID"))
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! One poll cycle of an identified target: find the pools, read each pool's
-//! log-delivery configuration, and fold the answers into the pool records, built aside
-//! from what scrapes currently see.
+//! One poll cycle of an identified target: find the pools, describe those due, read
+//! each pool's log-delivery configuration, and fold the answers into the pool records,
+//! built aside from what scrapes currently see.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_cognitoidentityprovider::Client;
@@ -9,9 +10,11 @@ use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use futures_util::{StreamExt, stream};
 use tokio::time::Instant;
 
+use super::audit;
 use super::convert::delivery;
 use super::deadline::Deadline;
-use super::discover::{self, Pool};
+use super::describe;
+use super::discover::{self, Listed, Pool};
 use super::fold::{PoolOutcome, TargetState, fail_all, fold, unix_now};
 use super::report::Report;
 use crate::aws::errors::{Failure, NOT_FOUND, is_throttling, label};
@@ -45,18 +48,9 @@ impl Cycle<'_> {
         let mut summary = CycleSummary::default();
         let mut report = Report::default();
         let up;
-        match discover::pools(self.target, self.cognito, self.id, self.metrics, state).await {
+        match discover::pools(self.target, self.cognito, self.id, self.metrics).await {
             Ok(found) => {
-                for (pool, failure) in &found.failures {
-                    report.add(pool, failure);
-                }
-                let pools: Vec<Pool> = found
-                    .pools
-                    .into_iter()
-                    .filter(|(_, name)| self.target.wants(name))
-                    .collect();
-                let planned = found.calls + pools.len();
-                self.deadline.allow(planned);
+                let (pools, planned) = self.describe(state, found, &mut report).await;
                 let mut outcomes = self.read_pools(pools).await;
                 // Pools still throttled after the SDK's retries get one more pass at the
                 // end of the cycle, when the limiter has slowed down: slower, but every
@@ -83,7 +77,8 @@ impl Cycle<'_> {
                     || outcomes
                         .iter()
                         .any(|(_, _, o)| !matches!(o, PoolOutcome::Failed(_)));
-                fold(state, outcomes, self.poll.max_staleness);
+                let changes = fold(state, outcomes, self.poll.max_staleness);
+                audit::log(self.id, &changes);
             }
             Err(failure) => {
                 up = false;
@@ -104,9 +99,75 @@ impl Cycle<'_> {
             up,
             duration_seconds: started.elapsed().as_secs_f64(),
             finished_at: unix_now(),
-            pools: state.pools.values().map(|(r, _)| r.clone()).collect(),
+            pools: state.pools.values().map(|m| m.record.clone()).collect(),
         };
         (snapshot, summary)
+    }
+
+    /// The pools to read: those `found`, filtered by name, after describing the ones due
+    /// (before the filter for configured pools, whose names the describes give; after it
+    /// for listed ones, so no call is spent on a pool filtered out); and the calls the
+    /// cycle plans, for which the deadline is pushed.
+    async fn describe(
+        &self,
+        state: &mut TargetState,
+        found: discover::Discovery,
+        report: &mut Report,
+    ) -> (Vec<Pool>, usize) {
+        let configured = self.target.user_pools.is_some();
+        let candidates: Vec<Listed> = if configured {
+            found.pools
+        } else {
+            found
+                .pools
+                .into_iter()
+                .filter(|p| p.name.as_deref().is_none_or(|n| self.target.wants(n)))
+                .collect()
+        };
+        let now = Instant::now();
+        let due = describe::due(
+            &state.described,
+            &candidates,
+            now,
+            self.poll.interval,
+            self.poll.describe_interval,
+        );
+        let planned = found.calls + due.len() + candidates.len();
+        self.deadline.allow(planned);
+        let mut gone = HashSet::new();
+        for (pool, modified, answer) in
+            describe::describe(self.cognito, due, self.poll.concurrency).await
+        {
+            describe::record(&mut state.described, &pool, modified, answer.as_ref(), now);
+            match answer {
+                Ok(_) => {}
+                Err(failure) if failure.label == NOT_FOUND => {
+                    if configured {
+                        report.add(&pool, &failure);
+                    } else {
+                        tracing::info!(pool = %pool, "user pool no longer exists; dropping its series");
+                    }
+                    gone.insert(pool);
+                }
+                // A configured pool is polled anyway under its ID until its name is
+                // known; its own call says what is wrong.
+                Err(failure) => report.add(&pool, &failure),
+            }
+        }
+        describe::forget_unlisted(&mut state.described, &candidates);
+        let pools = candidates
+            .into_iter()
+            .filter(|p| !gone.contains(&p.id))
+            .map(|p| {
+                let name = p
+                    .name
+                    .or_else(|| state.described.get(&p.id).and_then(|d| d.name.clone()))
+                    .unwrap_or_else(|| p.id.clone());
+                (p.id, name)
+            })
+            .filter(|(_, name)| !configured || self.target.wants(name))
+            .collect();
+        (pools, planned)
     }
 
     async fn read_pools(&self, pools: Vec<Pool>) -> Vec<(Arc<str>, Arc<str>, PoolOutcome)> {
@@ -181,7 +242,7 @@ pub(super) fn cut_short(
         up: false,
         duration_seconds: started.elapsed().as_secs_f64(),
         finished_at: unix_now(),
-        pools: state.pools.values().map(|(r, _)| r.clone()).collect(),
+        pools: state.pools.values().map(|m| m.record.clone()).collect(),
     };
     (snapshot, summary)
 }

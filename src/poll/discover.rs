@@ -1,16 +1,16 @@
 //! Who a target is and which pools it has: `GetCallerIdentity` until it answers, then on
-//! every cycle `ListUserPools` (paginated), or `DescribeUserPool` for each pool the target
-//! names whose name is not known yet.
+//! every cycle `ListUserPools` (paginated), or the pools the target names (whose names
+//! then come from `DescribeUserPool`, see `describe`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
+use aws_sdk_cognitoidentityprovider::primitives::DateTime;
 
-use super::fold::TargetState;
 use crate::aws::Connection;
-use crate::aws::errors::{Failure, NOT_FOUND};
+use crate::aws::errors::Failure;
 use crate::config::TargetConfig;
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
@@ -18,12 +18,20 @@ use crate::model::TargetId;
 /// A pool's ID and name.
 pub(super) type Pool = (Arc<str>, Arc<str>);
 
+/// A pool discovery found.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Listed {
+    pub(super) id: Arc<str>,
+    /// From the listing; `None` for a configured pool.
+    pub(super) name: Option<Arc<str>>,
+    /// `LastModifiedDate` from the listing: when it moves, the pool is described again.
+    pub(super) modified: Option<DateTime>,
+}
+
 /// What discovery found.
 #[derive(Debug, Default)]
 pub(super) struct Discovery {
-    pub(super) pools: Vec<Pool>,
-    /// Configured pools `DescribeUserPool` could not describe, for the cycle's report.
-    pub(super) failures: Vec<(Arc<str>, Failure)>,
+    pub(super) pools: Vec<Listed>,
     /// Operations called to find them.
     pub(super) calls: usize,
 }
@@ -56,51 +64,25 @@ pub(super) async fn identify(
     }
 }
 
-/// The target's pools: listed, or the configured IDs with names from DescribeUserPool
-/// (remembered once known, since a pool's name never changes).
+/// The target's pools: listed, or the configured IDs (without a call).
 pub(super) async fn pools(
     target: &TargetConfig,
     cognito: &Client,
     id: &TargetId,
     metrics: &ApiMetrics,
-    state: &mut TargetState,
 ) -> Result<Discovery, Failure> {
     let Some(ids) = &target.user_pools else {
         return list(cognito, id, metrics).await;
     };
-    let mut found = Discovery::default();
-    for pool in ids {
-        let pool: Arc<str> = Arc::from(pool.as_str());
-        if let Some(name) = state.names.get(&pool) {
-            found.pools.push((pool.clone(), name.clone()));
-            continue;
-        }
-        found.calls += 1;
-        match cognito
-            .describe_user_pool()
-            .user_pool_id(&*pool)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                // The client refuses answers without `UserPool` (`aws::members`).
-                let name: Arc<str> =
-                    Arc::from(out.user_pool().and_then(|p| p.name()).unwrap_or(&pool));
-                state.names.insert(pool.clone(), name.clone());
-                found.pools.push((pool, name));
-            }
-            Err(e) => {
-                let failure = Failure::of("DescribeUserPool", &e);
-                if failure.label != NOT_FOUND {
-                    // Poll it anyway under its ID; its own call will say what is wrong,
-                    // and the next cycle asks for its name again.
-                    found.pools.push((pool.clone(), pool.clone()));
-                }
-                found.failures.push((pool, failure));
-            }
-        }
-    }
-    Ok(found)
+    let pools = ids
+        .iter()
+        .map(|pool| Listed {
+            id: Arc::from(pool.as_str()),
+            name: None,
+            modified: None,
+        })
+        .collect();
+    Ok(Discovery { pools, calls: 0 })
 }
 
 async fn list(cognito: &Client, id: &TargetId, metrics: &ApiMetrics) -> Result<Discovery, Failure> {
@@ -135,8 +117,11 @@ async fn list(cognito: &Client, id: &TargetId, metrics: &ApiMetrics) -> Result<D
             };
             let pool_id: Arc<str> = Arc::from(pool_id);
             if listed.insert(pool_id.clone()) {
-                let name = pool.name().map_or_else(|| pool_id.clone(), Arc::from);
-                found.pools.push((pool_id, name));
+                found.pools.push(Listed {
+                    name: Some(pool.name().map_or_else(|| pool_id.clone(), Arc::from)),
+                    id: pool_id,
+                    modified: pool.last_modified_date().copied(),
+                });
             }
         }
         match out.next_token() {

@@ -3,15 +3,21 @@
 //! through its slot in the exposition.
 //!
 //! - [`discover`]: the target's identity (until known) and its pools (every cycle).
-//! - [`cycle`]: one cycle: read every pool, with a second pass for throttled ones.
+//! - [`describe`]: `DescribeUserPool` (name, plan, threat protection), and when each
+//!   pool is due for it.
+//! - [`cycle`]: one cycle: describe the pools due, read every pool, with a second pass
+//!   for throttled ones.
 //! - [`deadline`]: when a cycle must end.
 //! - [`convert`]: an SDK answer into the model.
 //! - [`fold`]: a cycle's outcomes into what the target remembers, staleness included.
+//! - [`audit`]: a configuration that changed between two successful reads, logged.
 //! - [`report`]: a cycle's failed pools, logged once per operation and error code.
 
+mod audit;
 mod convert;
 mod cycle;
 mod deadline;
+mod describe;
 mod discover;
 mod fold;
 mod report;

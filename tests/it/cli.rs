@@ -222,6 +222,11 @@ fn extreme_values_are_refused_at_check_and_at_start_naming_the_key() {
             "200000000000y",
             "poll.cycle_timeout: expected a duration from 1s to 30d",
         ),
+        (
+            "--poll.describe-interval",
+            "31d",
+            "poll.describe_interval: expected a duration from 1s to 30d",
+        ),
     ];
     for (flag, value, needle) in cases {
         let (code, text) = check(&[flag, value]);

@@ -12,6 +12,7 @@ mod deadline;
 mod degradation;
 mod exposition;
 mod faults;
+mod features;
 mod flood;
 mod hardening;
 mod identity;

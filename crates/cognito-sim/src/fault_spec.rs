@@ -159,8 +159,12 @@ impl TryFrom<RawRule> for FaultRule {
                 let field = match raw.field.as_deref() {
                     None | Some("LogLevel") => Some(EnumField::LogLevel),
                     Some("EventSource") => Some(EnumField::EventSource),
+                    Some("UserPoolTier") => Some(EnumField::UserPoolTier),
+                    Some("AdvancedSecurityMode") => Some(EnumField::AdvancedSecurityMode),
                     Some(other) => {
-                        problems.push(format!("field {other:?} is not LogLevel or EventSource"));
+                        problems.push(format!(
+                            "field {other:?} is not LogLevel, EventSource, UserPoolTier or AdvancedSecurityMode"
+                        ));
                         None
                     }
                 };
@@ -252,6 +256,8 @@ impl From<FaultRule> for RawRule {
                     match field {
                         EnumField::LogLevel => "LogLevel",
                         EnumField::EventSource => "EventSource",
+                        EnumField::UserPoolTier => "UserPoolTier",
+                        EnumField::AdvancedSecurityMode => "AdvancedSecurityMode",
                     }
                     .to_owned(),
                 );

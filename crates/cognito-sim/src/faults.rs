@@ -113,7 +113,7 @@ pub enum Fault {
     TruncatedJson,
     /// `kind=html_502`: a load balancer's HTML page with status 502; nothing runs.
     Html502,
-    /// `kind=unknown_enum[,field=LogLevel|EventSource]`: log configurations in the answer
+    /// `kind=unknown_enum[,field=LogLevel|EventSource|UserPoolTier|AdvancedSecurityMode]`: log configurations in the answer
     /// carry `DEBUG` / `userDebugEvents` (one is made up if the pool has none).
     UnknownEnum {
         /// The member that gets the unknown value.
@@ -146,6 +146,10 @@ pub enum EnumField {
     LogLevel,
     /// `EventSource` becomes `userDebugEvents`.
     EventSource,
+    /// `DescribeUserPool`'s `UserPoolTier` becomes `PLATINUM`, a plan AWS may add.
+    UserPoolTier,
+    /// `DescribeUserPool`'s `UserPoolAddOns.AdvancedSecurityMode` becomes `QUARANTINE`.
+    AdvancedSecurityMode,
 }
 
 impl Fault {
@@ -170,6 +174,9 @@ impl Fault {
     pub(crate) fn applies_to(&self, op: &str) -> bool {
         let cognito = COGNITO_OPERATIONS.contains(&op);
         match self {
+            Fault::UnknownEnum {
+                field: EnumField::UserPoolTier | EnumField::AdvancedSecurityMode,
+            } => op == "DescribeUserPool",
             Fault::UnknownEnum { .. } => op.ends_with("LogDeliveryConfiguration"),
             Fault::DeleteAfterList | Fault::LoopingToken | Fault::EndlessToken => {
                 op == "ListUserPools"

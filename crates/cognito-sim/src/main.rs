@@ -23,7 +23,7 @@ FAULTS
     --fault missing_field,field=Account,op=GetCallerIdentity
     --fault looping_token,count=5            --fault endless_token
   Kinds: error (code, message), latency (ms, jitter_ms), stall (ms), reset (after_bytes),
-  truncated_json, html_502, unknown_enum (field: LogLevel|EventSource),
+  truncated_json, html_502, unknown_enum (field: LogLevel|EventSource|UserPoolTier|AdvancedSecurityMode),
   missing_field (field: a JSON member, or for STS an XML element), delete_after_list,
   looping_token (ListUserPools: a NextToken back to the first page, the same every time),
   endless_token (ListUserPools: a NextToken back to the first page, never the same

@@ -47,11 +47,27 @@ pub(crate) fn reset_after(body: Bytes, after: usize, headers: &mut HeaderMap) ->
 }
 
 /// Replaces `LogLevel` with `DEBUG` or `EventSource` with `userDebugEvents` in every log
-/// configuration of the answer.
+/// configuration of the answer; or a described pool's `UserPoolTier` with `PLATINUM`, or
+/// its `AdvancedSecurityMode` with `QUARANTINE` (add-ons made when there were none).
 pub(crate) fn unknown_enum(answer: &mut Value, field: EnumField, scope: &Scope<'_>) {
     let (name, value) = match field {
         EnumField::LogLevel => ("LogLevel", "DEBUG"),
         EnumField::EventSource => ("EventSource", "userDebugEvents"),
+        EnumField::UserPoolTier => {
+            if let Some(pool) = answer.get_mut("UserPool").and_then(Value::as_object_mut) {
+                pool.insert("UserPoolTier".to_owned(), json!("PLATINUM"));
+            }
+            return;
+        }
+        EnumField::AdvancedSecurityMode => {
+            if let Some(pool) = answer.get_mut("UserPool").and_then(Value::as_object_mut) {
+                pool.insert(
+                    "UserPoolAddOns".to_owned(),
+                    json!({"AdvancedSecurityMode": "QUARANTINE"}),
+                );
+            }
+            return;
+        }
     };
     if let Some(configs) = configurations(answer, scope) {
         for config in configs.iter_mut().filter_map(Value::as_object_mut) {

@@ -30,6 +30,7 @@ fn durations_and_rates_out_of_range_name_the_key_and_the_range() {
         concurrency: None,
         max_staleness: Some("31days".into()),
         cycle_timeout: Some("500ms".into()),
+        describe_interval: Some("31d".into()),
     };
     assert_eq!(
         flag_problems(&flags),
@@ -38,6 +39,7 @@ fn durations_and_rates_out_of_range_name_the_key_and_the_range() {
             "poll.timeout: expected a duration from 1s to 1h, got \"2h\"",
             "poll.max_staleness: expected a duration from 1s to 30d, got \"31days\"",
             "poll.cycle_timeout: expected a duration from 1s to 30d, got \"500ms\"",
+            "poll.describe_interval: expected a duration from 1s to 30d, got \"31d\"",
             "poll.requests_per_second: expected a number from 0.01 to 10000",
         ]
     );
@@ -179,13 +181,14 @@ mod properties {
         ]
     }
 
-    const KEYS: [&str; 6] = [
+    const KEYS: [&str; 7] = [
         "poll.interval",
         "poll.timeout",
         "poll.requests_per_second",
         "poll.concurrency",
         "poll.max_staleness",
         "poll.cycle_timeout",
+        "poll.describe_interval",
     ];
 
     proptest! {
@@ -214,6 +217,7 @@ mod properties {
                 prop_assert!(bounds::TIMEOUT.range.contains(&poll.timeout));
                 prop_assert!(bounds::LONG.range.contains(&poll.max_staleness));
                 prop_assert!(bounds::LONG.range.contains(&poll.cycle_timeout));
+                prop_assert!(bounds::LONG.range.contains(&poll.describe_interval));
                 prop_assert!(bounds::REQUESTS_PER_SECOND.contains(&poll.requests_per_second));
                 prop_assert!((1..=256).contains(&poll.concurrency));
             }

@@ -30,6 +30,9 @@ fn snapshot() -> TargetSnapshot {
                 }])),
                 success: true,
                 last_success: Some(1_700_000_000.0),
+                features: None,
+                log_changes: None,
+                last_change: None,
             },
             PoolRecord {
                 id: Arc::from("eu-west-1_B"),
@@ -37,6 +40,9 @@ fn snapshot() -> TargetSnapshot {
                 delivery: None,
                 success: false,
                 last_success: None,
+                features: None,
+                log_changes: None,
+                last_change: None,
             },
         ],
     }
@@ -61,6 +67,9 @@ fn big(n: usize) -> TargetSnapshot {
             )),
             success: true,
             last_success: Some(1_700_000_000.0),
+            features: None,
+            log_changes: None,
+            last_change: None,
         })
         .collect();
     s

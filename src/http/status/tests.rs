@@ -19,6 +19,9 @@ fn pool(id: &str, name: &str, destinations: Option<Vec<Destination>>, ok: bool) 
         delivery: destinations.map(LogDelivery::new),
         success: ok,
         last_success: ok.then_some(1_700_000_000.0),
+        features: None,
+        log_changes: None,
+        last_change: None,
     }
 }
 

@@ -78,6 +78,7 @@ pub(crate) fn fast_poll() -> PollConfig {
         concurrency: 4,
         max_staleness: Duration::from_secs(60),
         cycle_timeout: Duration::from_secs(60),
+        describe_interval: Duration::from_secs(24 * 3600),
     }
 }
 
