@@ -28,31 +28,9 @@ for bin in "$PROMETHEUS_BIN" "$PROMTOOL_BIN" python3; do
   command -v "$bin" >/dev/null || { echo "dashboard.sh: $bin not found (run tests/ecosystem/check.sh --install)" >&2; exit 2; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cognito-ecosystem.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid i
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # Bounded: 10s for a clean exit, then SIGKILL.
-  for pid in "${PIDS[@]}"; do
-    for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ ${KEEP_WORKDIR:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-RESULTS=$WORK/results
-: >"$RESULTS"
-pass() { echo "PASS $1" | tee -a "$RESULTS"; }
-fail() { echo "FAIL $1" | tee -a "$RESULTS"; }
-logs() {
-  local f
-  for f in "$WORK"/*.log; do echo "----- $(basename "$f") (last 30 lines)"; tail -n 30 "$f"; done
-}
-die() { echo "dashboard.sh: $*" >&2; logs >&2; exit 1; }
+# shellcheck source=live_lib.sh
+source "$HERE/live_lib.sh"
+live_setup dashboard.sh cognito-ecosystem
 
 echo "== versions"
 "$EXPORTER_BIN" --version

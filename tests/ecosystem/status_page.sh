@@ -32,29 +32,9 @@ for bin in "$CHROMIUM_BIN" python3 timeout; do
   command -v "$bin" >/dev/null || { echo "status_page.sh: $bin not found (run tests/ecosystem/check.sh --install)" >&2; exit 2; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cognito-status.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid i
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # Bounded: 10s for a clean exit, then SIGKILL.
-  for pid in "${PIDS[@]}"; do
-    for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ ${KEEP_WORKDIR:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-RESULTS=$WORK/results
-: >"$RESULTS"
-logs() {
-  local f
-  for f in "$WORK"/*.log; do echo "----- $(basename "$f") (last 30 lines)"; tail -n 30 "$f"; done
-}
-die() { echo "status_page.sh: $*" >&2; logs >&2; exit 1; }
+# shellcheck source=live_lib.sh
+source "$HERE/live_lib.sh"
+live_setup status_page.sh cognito-status
 
 # Headless, as root too (--no-sandbox), with a profile of its own that goes
 # with the work directory; bounded in time.
@@ -115,9 +95,9 @@ rm -f "$STATUS_SCREENSHOT"
 chromium --screenshot="$STATUS_SCREENSHOT" --window-size=1280,2000 "$EXPORTER/" >/dev/null \
   || true
 if [[ -s $STATUS_SCREENSHOT ]]; then
-  echo "PASS screenshot saved: $STATUS_SCREENSHOT" | tee -a "$RESULTS"
+  pass "screenshot saved: $STATUS_SCREENSHOT"
 else
-  echo "FAIL screenshot not saved: $STATUS_SCREENSHOT" | tee -a "$RESULTS"
+  fail "screenshot not saved: $STATUS_SCREENSHOT"
 fi
 
 passed=$(grep -c '^PASS' "$RESULTS" || true)
