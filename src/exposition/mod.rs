@@ -173,6 +173,13 @@ impl Exposition {
         self.status.remove(id);
     }
 
+    /// Drops the cached encoding of the exporter's own metrics, so the next scrape
+    /// encodes them again: after series left the registry, none may show once the
+    /// change that removed them is done.
+    pub(crate) fn renew_own_metrics(&self) {
+        *self.tails.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
+    }
+
     /// What the status page shows of each target.
     pub(crate) fn status(&self) -> &Board {
         &self.status

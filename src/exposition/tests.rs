@@ -336,6 +336,30 @@ fn a_burst_of_scrapes_shares_one_encoding_of_the_own_metrics_until_a_publish() {
 }
 
 #[test]
+fn a_target_s_forgotten_counters_leave_the_next_scrape_even_within_the_ttl() {
+    let (exposition, api) = exposition();
+    let gone = id("eu-west-1");
+    exposition
+        .publish(&gone, &snapshot("eu-west-1", 1))
+        .expect("publish");
+    api.request(&gone, "ListUserPools");
+    let scrape = || {
+        String::from_utf8(concat(
+            exposition.body(Format::Classic, false).expect("body"),
+        ))
+        .expect("utf-8")
+    };
+    // The order a stopping target follows: series out, a scrape in between, then
+    // its counters.
+    exposition.remove(&gone);
+    assert!(scrape().contains(r#"operation="ListUserPools"} 1"#));
+    api.forget(&gone, &["ListUserPools"], &[]);
+    exposition.renew_own_metrics();
+    let text = scrape();
+    assert!(!text.contains("123456789012"), "{text}");
+}
+
+#[test]
 fn republishing_an_unchanged_snapshot_renders_nothing() {
     let (exposition, _) = exposition();
     let s = snapshot("eu-west-1", 500);

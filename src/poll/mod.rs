@@ -118,6 +118,9 @@ impl TargetTask {
         if let Some(id) = self.poll(&shutdown).await {
             self.connection.forget(&id);
             self.polls.forget(&id);
+            // A scrape between the series' removal and these may have encoded the
+            // counters just forgotten into the cached tail.
+            self.exposition.renew_own_metrics();
         }
     }
 
