@@ -32,7 +32,8 @@ pub(super) const TIMEOUT: Bounds = Bounds {
 };
 
 /// `poll.max_staleness` and `poll.cycle_timeout`: up to a month, which holds three times
-/// the longest interval.
+/// the longest interval. `checks.interval` too: a destination rarely changes, and even
+/// checked monthly its calls cost little.
 pub(super) const LONG: Bounds = Bounds {
     range: SECOND..=Duration::from_secs(30 * 24 * 3600),
     text: "1s to 30d",
