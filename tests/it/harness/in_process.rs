@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cognito_exporter::FleetOptions;
 use cognito_exporter::aws::ClientOptions;
-use cognito_exporter::config::{Config, PollConfig, TargetConfig};
+use cognito_exporter::config::{ChecksConfig, Config, PolicyConfig, PollConfig, TargetConfig};
 use cognito_exporter::http::ServerOptions;
 use cognito_sim::{self as sim, FaultRule, FaultSet, RunningSim, SimOptions};
 use tokio::net::{TcpListener, TcpSocket};
@@ -155,6 +155,8 @@ fn start_on(
         poll,
         targets,
         discovery: None,
+        checks: ChecksConfig::default(),
+        policy: PolicyConfig::default(),
         warnings: Vec::new(),
     };
     let fleet = FleetOptions {
