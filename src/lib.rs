@@ -21,7 +21,6 @@ pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod model;
-#[allow(dead_code, reason = "wired into the cycle and the families separately")]
 mod policy;
 mod poll;
 pub mod shard;

@@ -8,7 +8,6 @@
 
 mod assume;
 mod attempts;
-#[allow(dead_code, reason = "wired into the cycle separately")]
 mod destinations;
 pub(crate) mod errors;
 mod limiter;
@@ -36,7 +35,6 @@ use limiter::{LimitedClient, Limiter};
 use members::RequiredMembers;
 
 pub(crate) use destinations::DestinationChecks;
-pub use destinations::DestinationStatus;
 pub(crate) use organizations::{OrgAccount, Organizations};
 
 /// Attempts per operation, the first included. The SDK's standard mode backs off
@@ -191,7 +189,6 @@ impl Connection {
     /// under it, with the time limits of `poll`, results kept for `interval`
     /// (`checks.interval`). Make it once per target and keep it, so its results last
     /// across cycles.
-    #[allow(dead_code, reason = "wired into the cycle separately")]
     pub(crate) fn destinations(
         &self,
         id: &TargetId,

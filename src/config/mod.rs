@@ -123,14 +123,14 @@ impl Default for ChecksConfig {
 }
 
 /// `policy`: the declared logging rules.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyConfig {
     /// In the order written, each name once.
     pub rules: Vec<PolicyRule>,
 }
 
 /// One entry of `policy.rules`: which pools it holds, and what each of them must have.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PolicyRule {
     /// `[a-z0-9_-]+`, unique: the `rule` label.
     pub name: String,
@@ -150,6 +150,16 @@ pub struct PoolSelector {
     /// Feature plans, each one of [`PLANS`]; a pool whose plan is not known is not
     /// selected.
     pub plans: Option<Vec<String>>,
+}
+
+/// Equal when they select the same pools: patterns compare as written.
+impl PartialEq for PoolSelector {
+    fn eq(&self, other: &Self) -> bool {
+        self.name.as_ref().map(Regex::as_str) == other.name.as_ref().map(Regex::as_str)
+            && self.accounts == other.accounts
+            && self.regions == other.regions
+            && self.plans == other.plans
+    }
 }
 
 /// The feature plans (`UserPoolTier`) a rule can select.

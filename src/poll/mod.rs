@@ -13,6 +13,7 @@
 //! - [`audit`]: a configuration that changed between two successful reads, logged.
 //! - [`report`]: a cycle's failed pools, logged once per operation and error code.
 
+mod assess;
 mod audit;
 mod convert;
 mod cycle;
@@ -31,12 +32,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Connection;
-use crate::config::{PollConfig, TargetConfig};
+use crate::config::{ChecksConfig, PolicyConfig, PollConfig, TargetConfig};
 use crate::exposition::{Exposition, Taken, TargetSlot};
 use crate::health::ReadyToken;
 use crate::metrics::{ApiMetrics, PollMetrics};
 use crate::model::{TargetId, TargetSnapshot};
 use crate::shard::Shard;
+use assess::{Checks, Judge};
 use cycle::{Cycle, CycleSummary};
 use deadline::Deadline;
 use fold::TargetState;
@@ -54,6 +56,21 @@ pub(crate) struct Settings {
     /// This process's part of the work: a target that learns its account only by
     /// asking (one without a role) stops if the account and region are another's.
     pub(crate) shard: Shard,
+    /// `checks`: whether the target checks its pools' destinations, and how often.
+    pub(crate) checks: ChecksConfig,
+    /// `policy`: the rules each pool is judged by, shared by every target.
+    pub(crate) policy: Arc<PolicyConfig>,
+}
+
+impl Settings {
+    /// What completes the target's pool records after a cycle.
+    fn judge<'a>(&'a self, id: &'a TargetId) -> Judge<'a> {
+        Judge {
+            id,
+            rules: &self.policy.rules,
+            checks: self.checks.destinations,
+        }
+    }
 }
 
 /// Everything a target's task needs.
@@ -77,6 +94,8 @@ struct Identified {
     cognito: Client,
     /// The operation time limit `cognito` was made with.
     timeout: Duration,
+    /// With `checks.destinations`.
+    checks: Option<Checks>,
     state: TargetState,
 }
 
@@ -238,6 +257,7 @@ impl TargetTask {
                     progress.identified.insert(Identified {
                         cognito: self.connection.cognito(&id, &settings.poll),
                         timeout: settings.poll.timeout,
+                        checks: None,
                         id,
                         slot,
                         state: TargetState::default(),
@@ -261,6 +281,7 @@ impl TargetTask {
             target.cognito = self.connection.cognito(&target.id, &settings.poll);
             target.timeout = settings.poll.timeout;
         }
+        Checks::sync(&mut target.checks, &self.connection, &target.id, settings);
         let cycle = Cycle {
             target: &settings.target,
             poll: &settings.poll,
@@ -268,6 +289,8 @@ impl TargetTask {
             id: &target.id,
             metrics: &self.metrics,
             deadline,
+            checks: target.checks.as_ref(),
+            judge: settings.judge(&target.id),
         };
         Ok(cycle.run(&mut target.state).await)
     }
@@ -295,7 +318,12 @@ impl TargetTask {
              keep their last known values"
         );
         match &mut progress.identified {
-            Some(target) => cycle::cut_short(&mut target.state, &settings.poll, started),
+            Some(target) => cycle::cut_short(
+                &mut target.state,
+                &settings.poll,
+                &settings.judge(&target.id),
+                started,
+            ),
             None => (
                 cycle::unidentified(started),
                 CycleSummary {

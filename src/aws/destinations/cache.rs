@@ -1,6 +1,7 @@
 //! The results of destination checks, kept by ARN for `checks.interval`. Each ARN has
 //! its own lock, held across its check, so pools that share a destination wait for one
-//! check rather than each making it; a bucket's region stays known across checks.
+//! check rather than each making it; a bucket's region stays known across checks. A
+//! failed check is tried again sooner.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,6 +18,10 @@ use super::DestinationStatus;
 const FORGET_AFTER: Duration = Duration::from_secs(48 * 3600);
 /// How often the forgotten ones are looked for.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How long a `check_failed` result is kept (when `checks.interval` is longer): a
+/// time-out or a throttled call says nothing of the destination, so it is tried again
+/// within a few cycles rather than shown for an hour.
+const RETRY_FAILED: Duration = Duration::from_secs(60);
 
 /// Check results by ARN.
 #[derive(Debug)]
@@ -86,7 +91,7 @@ impl Cache {
         };
         let mut slot = slot.lock().await;
         if let Some((status, at)) = slot.checked
-            && at.elapsed() < interval
+            && at.elapsed() < kept_for(status, interval)
         {
             return status;
         }
@@ -107,6 +112,14 @@ impl Cache {
     fn lock(&self) -> MutexGuard<'_, Entries> {
         // Nothing panics while holding it; a poisoned map is still a valid map.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How long a result is kept.
+fn kept_for(status: DestinationStatus, interval: Duration) -> Duration {
+    match status {
+        DestinationStatus::CheckFailed => interval.min(RETRY_FAILED),
+        _ => interval,
     }
 }
 

@@ -29,7 +29,7 @@ use super::errors::Failure;
 use super::members::RequiredMembers;
 use super::timeouts;
 use crate::config::PollConfig;
-use crate::model::Destination;
+use crate::model::{Destination, DestinationStatus};
 use arn::Resource;
 use cache::Cache;
 use classify::Head;
@@ -37,54 +37,6 @@ use classify::Head;
 /// Pages of `DescribeLogGroups` one check reads: asked by the group's name as prefix,
 /// the group itself sorts first, so a second page is already rare.
 const MAX_LOG_GROUP_PAGES: usize = 5;
-
-/// What a destination's check found: the `status` label of
-/// `cognito_log_destination_status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DestinationStatus {
-    /// It exists and can receive logs, as far as the check can tell.
-    Ok,
-    /// The log group, bucket or stream does not exist.
-    NotFound,
-    /// The log group is encrypted with a KMS key, which Cognito cannot deliver to.
-    KmsEncrypted,
-    /// The log group or stream is in another account than the pool's: Cognito cannot
-    /// deliver there, and the target's credentials cannot check it.
-    OtherAccount,
-    /// The Firehose stream is not `ACTIVE`.
-    NotActive,
-    /// The check itself was refused: the target's role lacks the permission.
-    AccessDenied,
-    /// The check failed otherwise (time-out, throttling, a server error, an ARN of the
-    /// wrong shape); the API counters say more.
-    CheckFailed,
-}
-
-impl DestinationStatus {
-    /// Every status, in the order the series are rendered.
-    pub const ALL: [DestinationStatus; 7] = [
-        DestinationStatus::Ok,
-        DestinationStatus::NotFound,
-        DestinationStatus::KmsEncrypted,
-        DestinationStatus::OtherAccount,
-        DestinationStatus::NotActive,
-        DestinationStatus::AccessDenied,
-        DestinationStatus::CheckFailed,
-    ];
-
-    /// The label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DestinationStatus::Ok => "ok",
-            DestinationStatus::NotFound => "not_found",
-            DestinationStatus::KmsEncrypted => "kms_encrypted",
-            DestinationStatus::OtherAccount => "other_account",
-            DestinationStatus::NotActive => "not_active",
-            DestinationStatus::AccessDenied => "access_denied",
-            DestinationStatus::CheckFailed => "check_failed",
-        }
-    }
-}
 
 /// The destination checks of one target, made by `Connection::destinations`. Kept
 /// for the life of the target (its results are kept with it); shared by the pools of a

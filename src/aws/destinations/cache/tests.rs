@@ -40,6 +40,32 @@ async fn a_result_is_kept_for_the_interval_then_checked_again() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_failed_check_is_tried_again_after_a_minute() {
+    let cache = Cache::new(HOUR);
+    let calls = AtomicUsize::new(0);
+    let failed = DestinationStatus::CheckFailed;
+    let ok = DestinationStatus::Ok;
+    assert_eq!(
+        cache.status(ARN, counting(&calls, failed, None)).await,
+        failed
+    );
+    tokio::time::advance(RETRY_FAILED - Duration::from_secs(1)).await;
+    assert_eq!(cache.status(ARN, counting(&calls, ok, None)).await, failed);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(cache.status(ARN, counting(&calls, ok, None)).await, ok);
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+    // Refused is an answer about the permissions: kept like any other.
+    let denied = DestinationStatus::AccessDenied;
+    let other = "arn:aws:s3:::other";
+    cache.status(other, counting(&calls, denied, None)).await;
+    tokio::time::advance(RETRY_FAILED).await;
+    assert_eq!(
+        cache.status(other, counting(&calls, ok, None)).await,
+        denied
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_shorter_interval_applies_to_results_already_kept() {
     let cache = Cache::new(HOUR);
     let calls = AtomicUsize::new(0);
