@@ -22,6 +22,7 @@ mod describe;
 mod discover;
 mod fold;
 mod report;
+mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,46 +33,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Connection;
-use crate::config::{ChecksConfig, PolicyConfig, PollConfig, TargetConfig};
 use crate::exposition::{Exposition, Taken, TargetSlot};
 use crate::health::ReadyToken;
 use crate::metrics::{ApiMetrics, PollMetrics};
 use crate::model::{TargetId, TargetSnapshot};
-use crate::shard::Shard;
-use assess::{Checks, Judge};
+use assess::Checks;
 use cycle::{Cycle, CycleSummary};
 use deadline::Deadline;
 use fold::TargetState;
-
-/// What a target polls and how: replaced whole on a reload, read at each cycle's start.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    /// The target's name in logs: `targets[2]`, or the discovered account and region.
-    pub(crate) name: Arc<str>,
-    /// Where the target came from: a conflict is an error for a configured target and a
-    /// warning for a discovered one.
-    pub(crate) discovered: bool,
-    pub(crate) target: TargetConfig,
-    pub(crate) poll: PollConfig,
-    /// This process's part of the work: a target that learns its account only by
-    /// asking (one without a role) stops if the account and region are another's.
-    pub(crate) shard: Shard,
-    /// `checks`: whether the target checks its pools' destinations, and how often.
-    pub(crate) checks: ChecksConfig,
-    /// `policy`: the rules each pool is judged by, shared by every target.
-    pub(crate) policy: Arc<PolicyConfig>,
-}
-
-impl Settings {
-    /// What completes the target's pool records after a cycle.
-    fn judge<'a>(&'a self, id: &'a TargetId) -> Judge<'a> {
-        Judge {
-            id,
-            rules: &self.policy.rules,
-            checks: self.checks.destinations,
-        }
-    }
-}
+pub(crate) use settings::Settings;
 
 /// Everything a target's task needs.
 #[derive(Debug)]
