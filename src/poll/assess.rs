@@ -136,3 +136,105 @@ impl Judge<'_> {
         record.verdicts = verdicts;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{PoolSelector, Requirement};
+    use crate::model::{Destination, Kind, Level, Source};
+
+    const ARN: &str = "arn:aws:logs:eu-west-1:123456789012:log-group:/cognito/errors";
+
+    fn rule(name: &str, status_ok: bool) -> PolicyRule {
+        PolicyRule {
+            name: name.to_owned(),
+            pools: PoolSelector {
+                name: Some(regex::Regex::new("^prod-").expect("regex")),
+                ..PoolSelector::default()
+            },
+            require: Requirement {
+                source: Source::UserNotification,
+                kind: Some(Kind::CloudwatchLogs),
+                status_ok,
+            },
+        }
+    }
+
+    fn record(name: &str, statuses: Vec<DestinationStatus>, verdicts: Vec<Verdict>) -> PoolRecord {
+        PoolRecord {
+            id: Arc::from("eu-west-1_A"),
+            name: Arc::from(name),
+            delivery: Some(LogDelivery::new(vec![Destination {
+                source: Source::UserNotification,
+                level: Level::Error,
+                kind: Kind::CloudwatchLogs,
+                arn: ARN.to_owned(),
+            }])),
+            success: false,
+            last_success: Some(1.0),
+            features: None,
+            log_changes: Some(0),
+            last_change: None,
+            statuses,
+            verdicts,
+        }
+    }
+
+    fn verdict(rule: &str, compliant: bool) -> Verdict {
+        Verdict {
+            rule: Arc::from(rule),
+            compliant,
+        }
+    }
+
+    #[test]
+    fn a_rule_needing_a_check_not_made_keeps_its_verdict_or_has_none() {
+        let id = TargetId::new("123456789012", "eu-west-1");
+        let rules = [rule("plain", false), rule("delivered", true)];
+        let judge = Judge {
+            id: &id,
+            rules: &rules,
+            checks: true,
+        };
+        // Checked: both judged.
+        let mut checked = record("prod-a", vec![DestinationStatus::NotFound], Vec::new());
+        judge.complete(&mut checked);
+        assert_eq!(
+            checked.verdicts,
+            [verdict("plain", true), verdict("delivered", false)]
+        );
+        // Not checked, with a verdict from before: kept, never guessed.
+        let mut kept = record("prod-a", Vec::new(), vec![verdict("delivered", true)]);
+        judge.complete(&mut kept);
+        assert_eq!(
+            kept.verdicts,
+            [verdict("plain", true), verdict("delivered", true)]
+        );
+        // Not checked and nothing known: no verdict for that rule.
+        let mut unknown = record("prod-a", Vec::new(), Vec::new());
+        judge.complete(&mut unknown);
+        assert_eq!(unknown.verdicts, [verdict("plain", true)]);
+        // A pool the rules do not select keeps nothing from before.
+        let mut other = record("dev-a", Vec::new(), vec![verdict("delivered", true)]);
+        judge.complete(&mut other);
+        assert!(other.verdicts.is_empty());
+        // A stale pool: no verdicts.
+        let mut stale = record("prod-a", Vec::new(), vec![verdict("plain", true)]);
+        stale.delivery = None;
+        judge.complete(&mut stale);
+        assert!(stale.verdicts.is_empty());
+    }
+
+    #[test]
+    fn checks_turned_off_drop_the_statuses() {
+        let id = TargetId::new("123456789012", "eu-west-1");
+        let judge = Judge {
+            id: &id,
+            rules: &[],
+            checks: false,
+        };
+        let mut pool = record("prod-a", vec![DestinationStatus::Ok], Vec::new());
+        judge.complete(&mut pool);
+        assert!(pool.statuses.is_empty());
+    }
+}
