@@ -85,6 +85,10 @@ fn snapshot(pools: usize) -> TargetSnapshot {
                 }),
                 log_changes: Some(0),
                 last_change: None,
+
+                statuses: Vec::new(),
+
+                verdicts: Vec::new(),
             }
         })
         .collect();

@@ -1,6 +1,7 @@
 //! `--demo`: the simulator in-process on `--demo.simulator-address`, seeded with pools
 //! and kept changing (log configurations, an occasional throttle), and the exporter
-//! pointed at it through the same SDK path as for AWS.
+//! pointed at it through the same SDK path as for AWS, with destination checks on and,
+//! unless the configuration declares its own, an example policy.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::aws::ClientOptions;
-use crate::config::{Config, TargetConfig};
+use crate::config::{Config, PolicyRule, PoolSelector, Requirement, TargetConfig};
+use crate::model::{Kind, Source};
 
 /// Pools the demo seeds.
 const DEMO_POOLS: usize = 24;
@@ -119,6 +121,41 @@ pub fn point(config: &mut Config, endpoint: &str) {
     // The simulator has no quota to share: poll it briskly so data shows within a second.
     config.poll.interval = config.poll.interval.min(Duration::from_secs(30));
     config.poll.requests_per_second = config.poll.requests_per_second.max(100.0);
+    // Its seeded destinations are in every state a check can find, so the checks and a
+    // policy show what they are for; a configuration's own rules are kept.
+    config.checks.destinations = true;
+    if config.policy.rules.is_empty() {
+        config.policy.rules = demo_policy();
+    }
+}
+
+/// The rules the demo judges its pools by when the configuration has none: message
+/// errors to a CloudWatch log group that checks ok, and user activity from every Plus
+/// pool.
+fn demo_policy() -> Vec<PolicyRule> {
+    vec![
+        PolicyRule {
+            name: "errors-to-cloudwatch".into(),
+            pools: PoolSelector::default(),
+            require: Requirement {
+                source: Source::UserNotification,
+                kind: Some(Kind::CloudwatchLogs),
+                status_ok: true,
+            },
+        },
+        PolicyRule {
+            name: "plus-user-activity".into(),
+            pools: PoolSelector {
+                plans: Some(vec!["PLUS".into()]),
+                ..PoolSelector::default()
+            },
+            require: Requirement {
+                source: Source::UserAuthEvents,
+                kind: None,
+                status_ok: false,
+            },
+        },
+    ]
 }
 
 /// Makes one change every `period` until `stop`; the first after one period, so the

@@ -5,7 +5,8 @@
 //! [`model`] snapshots → rendered once per change into the [`exposition`] (the families
 //! are declared in [`metrics`]) → served by [`http`]. `health` is the readiness both
 //! the pollers and the server see. `--demo` (the `demo` feature, on by default) runs
-//! the project's Cognito simulator, the `cognito-sim` crate, in-process. The map of
+//! the project's Cognito simulator, the `cognito-sim` crate, in-process. `policy`
+//! evaluates the declared logging rules on a pool. The map of
 //! every module, and where to start for common changes, is docs/architecture.md.
 
 pub mod aws;
@@ -20,6 +21,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+mod policy;
 mod poll;
 pub mod shard;
 

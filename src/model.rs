@@ -249,6 +249,62 @@ pub struct Features {
     pub threat_protection: ThreatProtection,
 }
 
+/// What a destination's check found: the `status` label of
+/// `cognito_log_destination_status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DestinationStatus {
+    /// It exists and can receive logs, as far as the check can tell.
+    Ok,
+    /// The log group, bucket or stream does not exist.
+    NotFound,
+    /// The log group is encrypted with a KMS key, which Cognito cannot deliver to.
+    KmsEncrypted,
+    /// The log group or stream is in another account than the pool's: Cognito cannot
+    /// deliver there, and the target's credentials cannot check it.
+    OtherAccount,
+    /// The Firehose stream is not `ACTIVE`.
+    NotActive,
+    /// The check itself was refused: the target's role lacks the permission.
+    AccessDenied,
+    /// The check failed otherwise (time-out, throttling, a server error, an ARN of the
+    /// wrong shape); the API counters say more.
+    CheckFailed,
+}
+
+impl DestinationStatus {
+    /// Every status, in the order the series are rendered.
+    pub const ALL: [DestinationStatus; 7] = [
+        DestinationStatus::Ok,
+        DestinationStatus::NotFound,
+        DestinationStatus::KmsEncrypted,
+        DestinationStatus::OtherAccount,
+        DestinationStatus::NotActive,
+        DestinationStatus::AccessDenied,
+        DestinationStatus::CheckFailed,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationStatus::Ok => "ok",
+            DestinationStatus::NotFound => "not_found",
+            DestinationStatus::KmsEncrypted => "kms_encrypted",
+            DestinationStatus::OtherAccount => "other_account",
+            DestinationStatus::NotActive => "not_active",
+            DestinationStatus::AccessDenied => "access_denied",
+            DestinationStatus::CheckFailed => "check_failed",
+        }
+    }
+}
+
+/// A rule of `policy.rules` that selects a pool, and whether the pool complies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The rule's name: the `rule` label.
+    pub rule: Arc<str>,
+    pub compliant: bool,
+}
+
 /// What the exporter knows of one pool after a cycle.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolRecord {
@@ -268,6 +324,12 @@ pub struct PoolRecord {
     pub log_changes: Option<u64>,
     /// Unix time the exporter last saw the configuration change, if it ever did.
     pub last_change: Option<f64>,
+    /// What the destination checks found, one status per destination of `delivery`, in
+    /// its order; empty while checks are off or the pool has not been checked.
+    pub statuses: Vec<DestinationStatus>,
+    /// The verdict of each rule of `policy.rules` that selects the pool, in the order
+    /// of the rules; empty for a stale pool.
+    pub verdicts: Vec<Verdict>,
 }
 
 impl PoolRecord {

@@ -54,7 +54,7 @@ impl Drop for OpenAttempt {
 }
 
 /// Every operation name [`operation`] gives, besides `other`.
-pub(crate) const OPERATIONS: [&str; 8] = [
+pub(crate) const OPERATIONS: [&str; 11] = [
     "ListUserPools",
     "DescribeUserPool",
     "GetLogDeliveryConfiguration",
@@ -63,6 +63,10 @@ pub(crate) const OPERATIONS: [&str; 8] = [
     "ListAccounts",
     "ListAccountsForParent",
     "ListOrganizationalUnitsForParent",
+    // Destination checks.
+    "DescribeLogGroups",
+    "HeadBucket",
+    "DescribeDeliveryStream",
 ];
 
 /// The operation name as a static label value.
@@ -109,7 +113,7 @@ impl Intercept for AttemptRecorder {
         attempt.open.store(false, Ordering::Relaxed);
         match context.output_or_error() {
             Some(Err(error)) => {
-                let exception = attempt_label(error, context.response().is_some());
+                let exception = attempt_label(error, context.response());
                 tracing::debug!(
                     operation = attempt.operation,
                     error_code = exception,

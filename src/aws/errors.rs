@@ -125,7 +125,7 @@ pub(crate) mod label {
 }
 
 /// Every label [`classify`] can give: the exception label's whole vocabulary.
-pub(crate) const LABELS: [&str; 18] = [
+pub(crate) const LABELS: [&str; 20] = [
     "InvalidParameterException",
     "InternalErrorException",
     "TooManyRequestsException",
@@ -139,6 +139,8 @@ pub(crate) const LABELS: [&str; 18] = [
     "ParentNotFoundException",
     "InvalidInputException",
     "ServiceException",
+    "ServiceUnavailableException",
+    "PermanentRedirect",
     label::TIMEOUT,
     label::CONNECTION,
     label::CREDENTIALS,
@@ -164,6 +166,12 @@ pub(crate) fn code_label(code: &str) -> &'static str {
         "ParentNotFoundException" => "ParentNotFoundException",
         "InvalidInputException" => "InvalidInputException",
         "ServiceException" => "ServiceException",
+        // The destination checks: CloudWatch Logs, S3 (its codes, and those
+        // `bodiless_code` gives a HeadBucket answer), Firehose.
+        "ServiceUnavailableException" => "ServiceUnavailableException",
+        "NotFound" | "NoSuchBucket" => "ResourceNotFoundException",
+        "PermanentRedirect" => "PermanentRedirect",
+        "SlowDown" => "ThrottlingException",
         _ => label::OTHER,
     }
 }
@@ -221,11 +229,12 @@ fn classify(fate: Fate<'_>) -> &'static str {
     }
 }
 
-/// The label of a failed attempt; `answered` when a response arrived.
+/// The label of a failed attempt; `response` when one arrived.
 pub(super) fn attempt_label(
     error: &OrchestratorError<ErasedError>,
-    answered: bool,
+    response: Option<&HttpResponse>,
 ) -> &'static str {
+    let answered = response.is_some();
     let fate = if error.is_timeout_error() {
         Fate::TimedOut
     } else if let Some(connector) = error.as_connector_error() {
@@ -234,7 +243,7 @@ pub(super) fn attempt_label(
             error,
         }
     } else if let Some(op) = error.as_operation_error() {
-        Fate::Refused(erased_code(op))
+        Fate::Refused(erased_code(op).or_else(|| bodiless_code(op, response?)))
     } else if error.is_response_error() || answered {
         // An answer arrived and could not be turned into the operation's output or
         // error: truncated JSON, a missing required member.
@@ -326,9 +335,27 @@ fn one_line(text: &str) -> String {
     out
 }
 
+/// The code of a refused `HeadBucket`: the answer to a `HEAD` has no body to carry one
+/// (the SDK itself names only a 404), so its HTTP status stands for it.
+fn bodiless_code(error: &ErasedError, response: &HttpResponse) -> Option<&'static str> {
+    use aws_sdk_s3::operation::head_bucket::HeadBucketError;
+    error.downcast_ref::<HeadBucketError>()?;
+    match response.status().as_u16() {
+        301 | 307 => Some("PermanentRedirect"),
+        400 => Some("BadRequest"),
+        403 => Some("AccessDenied"),
+        404 => Some("NotFound"),
+        503 => Some("SlowDown"),
+        _ => None,
+    }
+}
+
 fn erased_code(error: &ErasedError) -> Option<&str> {
+    use aws_sdk_cloudwatchlogs::operation as logs;
     use aws_sdk_cognitoidentityprovider::operation as cognito;
+    use aws_sdk_firehose::operation as firehose;
     use aws_sdk_organizations::operation as org;
+    use aws_sdk_s3::operation as s3;
     use aws_sdk_sts::operation as sts;
     macro_rules! code_of {
         ($($ty:ty),*) => {
@@ -343,7 +370,10 @@ fn erased_code(error: &ErasedError) -> Option<&str> {
         sts::assume_role::AssumeRoleError,
         org::list_accounts::ListAccountsError,
         org::list_accounts_for_parent::ListAccountsForParentError,
-        org::list_organizational_units_for_parent::ListOrganizationalUnitsForParentError
+        org::list_organizational_units_for_parent::ListOrganizationalUnitsForParentError,
+        logs::describe_log_groups::DescribeLogGroupsError,
+        s3::head_bucket::HeadBucketError,
+        firehose::describe_delivery_stream::DescribeDeliveryStreamError
     );
     None
 }

@@ -54,6 +54,19 @@ fn required(operation: &str) -> (&'static str, &'static [&'static str]) {
             "ListOrganizationalUnitsForParent",
             &["OrganizationalUnits", "OrganizationalUnits[].Id"],
         ),
+        // Destination checks: a listing without its groups must not read as a group
+        // that is gone, nor a description without its status as a stream not active.
+        "DescribeLogGroups" => (
+            "DescribeLogGroups",
+            &["logGroups", "logGroups[].logGroupName"],
+        ),
+        "DescribeDeliveryStream" => (
+            "DescribeDeliveryStream",
+            &[
+                "DeliveryStreamDescription",
+                "DeliveryStreamDescription.DeliveryStreamStatus",
+            ],
+        ),
         _ => ("", &[]),
     }
 }
@@ -183,6 +196,28 @@ mod tests {
         assert_eq!(check(list, &empty_id), Some("UserPools[].Id"));
         assert_eq!(check("DescribeUserPool", &json!({})), Some("UserPool"));
         assert_eq!(check("CreateUserPool", &json!({})), None);
+    }
+
+    #[test]
+    fn destination_checks_need_their_groups_and_the_stream_status() {
+        let groups = "DescribeLogGroups";
+        assert_eq!(check(groups, &json!({"logGroups": []})), None);
+        assert_eq!(check(groups, &json!({})), Some("logGroups"));
+        let unnamed = json!({"logGroups": [{"arn": "a"}]});
+        assert_eq!(check(groups, &unnamed), Some("logGroups[].logGroupName"));
+        let stream = "DescribeDeliveryStream";
+        let active = json!({"DeliveryStreamDescription": {"DeliveryStreamStatus": "ACTIVE"}});
+        assert_eq!(check(stream, &active), None);
+        let no_status = json!({"DeliveryStreamDescription": {"DeliveryStreamName": "s"}});
+        assert_eq!(
+            check(stream, &no_status),
+            Some("DeliveryStreamDescription.DeliveryStreamStatus")
+        );
+        // HeadBucket answers have no body to look in.
+        assert_eq!(
+            lacks("HeadBucket", None, &Output::doesnt_matter()).map(|m| m.member),
+            None
+        );
     }
 
     #[test]

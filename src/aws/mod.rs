@@ -3,9 +3,12 @@
 //! STS clients made from it, each with the interceptors that count every attempt under
 //! the target's identity (`attempts`) and refuse answers missing what the exporter needs
 //! (`members`). `errors` is the fixed vocabulary failures are labelled with.
+//! `destinations` checks, with the same credentials, pace and counters, that the log
+//! destinations a pool names can receive logs.
 
 mod assume;
 mod attempts;
+mod destinations;
 pub(crate) mod errors;
 mod limiter;
 mod members;
@@ -31,6 +34,7 @@ use errors::LABELS;
 use limiter::{LimitedClient, Limiter};
 use members::RequiredMembers;
 
+pub(crate) use destinations::DestinationChecks;
 pub(crate) use organizations::{OrgAccount, Organizations};
 
 /// Attempts per operation, the first included. The SDK's standard mode backs off
@@ -178,6 +182,30 @@ impl Connection {
                     attempts: Arc::clone(&self.attempts),
                 })
                 .build(),
+        )
+    }
+
+    /// The destination checks of the identified target `id`, their attempts counted
+    /// under it, with the time limits of `poll`, results kept for `interval`
+    /// (`checks.interval`). Make it once per target and keep it, so its results last
+    /// across cycles.
+    pub(crate) fn destinations(
+        &self,
+        id: &TargetId,
+        poll: &PollConfig,
+        interval: Duration,
+    ) -> DestinationChecks {
+        DestinationChecks::new(
+            &self.sdk,
+            AttemptRecorder {
+                id: Arc::new(id.clone()),
+                metrics: self.metrics.clone(),
+                limiter: Arc::clone(&self.limiter),
+                attempts: Arc::clone(&self.attempts),
+            },
+            &id.region,
+            poll,
+            interval,
         )
     }
 }

@@ -31,8 +31,9 @@ pub(super) const TIMEOUT: Bounds = Bounds {
     text: "1s to 1h",
 };
 
-/// `poll.max_staleness`, `poll.cycle_timeout` and `poll.describe_interval`: up to a month, which holds three times
-/// the longest interval.
+/// `poll.max_staleness`, `poll.cycle_timeout` and `poll.describe_interval`: up to a
+/// month, which holds three times the longest interval. `checks.interval` too: a
+/// destination rarely changes, and even checked monthly its calls cost little.
 pub(super) const LONG: Bounds = Bounds {
     range: SECOND..=Duration::from_secs(30 * 24 * 3600),
     text: "1s to 30d",

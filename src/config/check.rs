@@ -11,9 +11,11 @@ use figment::value::Value;
 use regex::Regex;
 
 use super::bounds::{self, Bounds};
-use super::{Config, ConfigErrors, PollConfig, TargetConfig};
+use super::{ChecksConfig, Config, ConfigErrors, PolicyConfig, PollConfig, TargetConfig};
 
+mod checks;
 mod discovery;
+mod policy;
 
 static REGION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$").expect("a valid pattern"));
@@ -45,7 +47,11 @@ pub(super) fn config(figment: &Figment, root: &Value) -> Result<Config, ConfigEr
     };
     let root = checker
         .walk
-        .mapping("", root, &["poll", "targets", "discovery"])
+        .mapping(
+            "",
+            root,
+            &["poll", "targets", "discovery", "checks", "policy"],
+        )
         .expect("the merged configuration is a mapping");
     let poll = match root.get("poll") {
         Some(v) => checker.poll(v),
@@ -62,6 +68,14 @@ pub(super) fn config(figment: &Figment, root: &Value) -> Result<Config, ConfigEr
     checker.distinct(items, &targets);
     let targets: Vec<TargetConfig> = targets.into_iter().map(|(_, t)| t).collect();
     let discovery = root.get("discovery").and_then(|v| checker.discovery(v));
+    let checks = match present(root.get("checks")) {
+        Some(v) => checker.checks(v),
+        None => ChecksConfig::default(),
+    };
+    let policy = match present(root.get("policy")) {
+        Some(v) => checker.policy(v, &checks),
+        None => PolicyConfig::default(),
+    };
     let targets =
         if targets.is_empty() && !root.contains_key("discovery") && checker.walk.is_empty() {
             vec![TargetConfig::default()]
@@ -74,6 +88,8 @@ pub(super) fn config(figment: &Figment, root: &Value) -> Result<Config, ConfigEr
         poll,
         targets,
         discovery,
+        checks,
+        policy,
         warnings,
     })
 }

@@ -12,6 +12,8 @@ use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use regex::Regex;
 
+use crate::model::{Kind, Source};
+
 mod bounds;
 mod check;
 
@@ -26,6 +28,10 @@ pub struct Config {
     pub targets: Vec<TargetConfig>,
     /// `discovery.organizations`: targets that follow the AWS Organization.
     pub discovery: Option<OrganizationsDiscovery>,
+    /// `checks`: whether and how often the configured destinations are checked.
+    pub checks: ChecksConfig,
+    /// `policy`: the declared logging rules each pool is held to.
+    pub policy: PolicyConfig,
     /// Things worth a warning in the log once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -95,6 +101,78 @@ impl TargetConfig {
         self.include.as_ref().is_none_or(|re| re.is_match(name))
             && !self.exclude.as_ref().is_some_and(|re| re.is_match(name))
     }
+}
+
+/// `checks.*`: checking that each configured log destination can receive logs, with
+/// calls to CloudWatch Logs, S3 and Firehose (permissions beyond the Cognito ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChecksConfig {
+    /// Whether each configured destination is checked at all.
+    pub destinations: bool,
+    /// How long a destination's result is kept before it is checked again.
+    pub interval: Duration,
+}
+
+impl Default for ChecksConfig {
+    fn default() -> Self {
+        Self {
+            destinations: false,
+            interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// `policy`: the declared logging rules.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicyConfig {
+    /// In the order written, each name once.
+    pub rules: Vec<PolicyRule>,
+}
+
+/// One entry of `policy.rules`: which pools it holds, and what each of them must have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyRule {
+    /// `[a-z0-9_-]+`, unique: the `rule` label.
+    pub name: String,
+    pub pools: PoolSelector,
+    pub require: Requirement,
+}
+
+/// `policy.rules[].pools`: every field given must match for a pool to be selected; with
+/// none given, every pool is.
+#[derive(Clone, Debug, Default)]
+pub struct PoolSelector {
+    /// Matched against the pool's name.
+    pub name: Option<Regex>,
+    /// 12-digit account IDs.
+    pub accounts: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    /// Feature plans, each one of [`PLANS`]; a pool whose plan is not known is not
+    /// selected.
+    pub plans: Option<Vec<String>>,
+}
+
+/// Equal when they select the same pools: patterns compare as written.
+impl PartialEq for PoolSelector {
+    fn eq(&self, other: &Self) -> bool {
+        self.name.as_ref().map(Regex::as_str) == other.name.as_ref().map(Regex::as_str)
+            && self.accounts == other.accounts
+            && self.regions == other.regions
+            && self.plans == other.plans
+    }
+}
+
+/// The feature plans (`UserPoolTier`) a rule can select.
+pub const PLANS: [&str; 3] = ["LITE", "ESSENTIALS", "PLUS"];
+
+/// `policy.rules[].require`: a destination a selected pool must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    pub source: Source,
+    /// `None`: any kind of destination (`kind: any`).
+    pub kind: Option<Kind>,
+    /// The destination's check must also say `ok` (needs `checks.destinations`).
+    pub status_ok: bool,
 }
 
 /// `discovery.organizations`: every active account of the organization (or of some of

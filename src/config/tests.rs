@@ -237,5 +237,7 @@ fn targets_that_poll_the_same_account_and_region_are_refused() {
     });
 }
 
+mod checks;
 mod discovery;
 mod limits;
+mod policy;

@@ -33,6 +33,7 @@
 mod body;
 mod cache;
 mod segment;
+mod slot;
 pub(crate) mod status;
 
 use std::collections::BTreeMap;
@@ -55,6 +56,7 @@ use status::{Board, TargetSummary};
 pub use body::Body;
 pub use cache::{TargetRender, render_target, render_text};
 pub use segment::Segment;
+pub(crate) use slot::{Taken, TargetSlot};
 
 /// Which text format a scrape asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,29 +124,6 @@ impl Exposition {
         };
         exposition.reassemble(&BTreeMap::new(), None);
         Ok(exposition)
-    }
-
-    /// The place of identity `id` in the exposition, for the target `owner` (the name
-    /// logs give it): what it publishes replaces its previous series, and dropping it
-    /// removes them. Refused while another slot of `id` lives, so one identity is
-    /// published by one target.
-    pub(crate) fn claim(
-        self: &Arc<Self>,
-        id: TargetId,
-        owner: Arc<str>,
-    ) -> Result<TargetSlot, Taken> {
-        let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(holder) = claims.get(&id) {
-            return Err(Taken {
-                id,
-                holder: Arc::clone(holder),
-            });
-        }
-        claims.insert(id.clone(), owner);
-        Ok(TargetSlot {
-            exposition: Arc::clone(self),
-            id,
-        })
     }
 
     /// Replaces the series of target `id` with those of `snapshot`, leaving every other
@@ -395,49 +374,6 @@ fn parts<'a>(
 
 /// Room for the exporter's own metrics of a few targets without growing the string.
 const TAIL_CAPACITY: usize = 4096;
-
-/// A claim refused: another target holds a slot for that identity.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{holder} already publishes {id}")]
-pub(crate) struct Taken {
-    /// The identity claimed.
-    pub(crate) id: TargetId,
-    /// The name of the target holding it.
-    pub(crate) holder: Arc<str>,
-}
-
-/// A target's place in the [`Exposition`]; its series leave with it.
-#[derive(Debug)]
-pub(crate) struct TargetSlot {
-    exposition: Arc<Exposition>,
-    id: TargetId,
-}
-
-impl TargetSlot {
-    /// The identity the target's series are published under.
-    pub(crate) fn id(&self) -> &TargetId {
-        &self.id
-    }
-
-    /// Replaces the target's series with those of `snapshot`.
-    pub(crate) fn publish(&self, snapshot: &TargetSnapshot) -> io::Result<usize> {
-        self.exposition.publish(&self.id, snapshot)
-    }
-}
-
-impl Drop for TargetSlot {
-    fn drop(&mut self) {
-        // Series first: once the claim is released another target may publish `id`,
-        // and this removal must not take its series.
-        self.exposition.remove(&self.id);
-        let mut claims = self
-            .exposition
-            .claims
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        claims.remove(&self.id);
-    }
-}
 
 #[cfg(test)]
 mod tests;

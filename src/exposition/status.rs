@@ -178,6 +178,10 @@ mod tests {
             features: None,
             log_changes: None,
             last_change: None,
+
+            statuses: Vec::new(),
+
+            verdicts: Vec::new(),
         }
     }
 

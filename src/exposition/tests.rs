@@ -38,6 +38,10 @@ fn snapshot(region: &str, pools: usize) -> TargetSnapshot {
                 features: None,
                 log_changes: None,
                 last_change: None,
+
+                statuses: Vec::new(),
+
+                verdicts: Vec::new(),
             })
             .collect(),
     }

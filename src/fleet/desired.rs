@@ -8,6 +8,7 @@ use crate::config::TargetConfig;
 use crate::model::TargetId;
 use crate::poll::Settings;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What makes two targets one: where and as whom they call AWS. A target whose key is
 /// unchanged by a reload keeps running; its other settings (pool filters, `poll`) are
@@ -100,6 +101,8 @@ impl Fleet {
             target: target.clone(),
             poll: self.poll.clone(),
             shard: self.shared.shard,
+            checks: self.checks.clone(),
+            policy: Arc::clone(&self.policy),
         }
     }
 
@@ -123,6 +126,8 @@ pub(super) fn same_settings(a: &Settings, b: &Settings) -> bool {
         && a.discovered == b.discovered
         && a.poll == b.poll
         && a.shard == b.shard
+        && a.checks == b.checks
+        && a.policy == b.policy
         && a.target.user_pools == b.target.user_pools
         && pattern(&a.target.include) == pattern(&b.target.include)
         && pattern(&a.target.exclude) == pattern(&b.target.exclude)

@@ -22,7 +22,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::{ClientOptions, Connection, OrgAccount};
-use crate::config::{Config, OrganizationsDiscovery, PollConfig, TargetConfig};
+use crate::config::{
+    ChecksConfig, Config, OrganizationsDiscovery, PolicyConfig, PollConfig, TargetConfig,
+};
 use crate::exposition::Exposition;
 use crate::health::{Readiness, ReadyToken};
 use crate::lifecycle::{ReloadRequest, Reloader};
@@ -76,6 +78,8 @@ struct Discovery {
 pub(crate) struct Fleet {
     shared: Shared,
     poll: PollConfig,
+    checks: ChecksConfig,
+    policy: Arc<PolicyConfig>,
     statics: Vec<TargetConfig>,
     discovery: Option<Discovery>,
     running: BTreeMap<Key, Running>,
@@ -109,6 +113,8 @@ impl Fleet {
         let mut fleet = Self {
             shared,
             poll: config.poll,
+            checks: config.checks,
+            policy: Arc::new(config.policy),
             statics: config.targets,
             discovery: None,
             running: BTreeMap::new(),
@@ -202,6 +208,8 @@ impl Fleet {
                 return Err(vec![e.to_string()]);
             }
         };
+        self.checks = config.checks;
+        self.policy = Arc::new(config.policy);
         self.set_discovery(config.discovery).await;
         Ok(self.reconcile(connections, false).await)
     }

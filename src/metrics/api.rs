@@ -70,12 +70,12 @@ impl ApiMetrics {
         let api = Self::default();
         registry.register(
             "cognito_exporter_api_requests",
-            "Cognito, STS and Organizations API attempts, each SDK retry counted, by operation",
+            "Cognito, STS, Organizations and destination-check (CloudWatch Logs, S3, Firehose) API attempts, each SDK retry counted, by operation",
             api.requests.clone(),
         );
         registry.register(
             "cognito_exporter_api_errors",
-            "Failed Cognito, STS and Organizations API attempts, each SDK retry counted, by operation and AWS error code (or timeout, connection, credentials, malformed_response, other)",
+            "Failed Cognito, STS, Organizations and destination-check (CloudWatch Logs, S3, Firehose) API attempts, each SDK retry counted, by operation and AWS error code (or timeout, connection, credentials, malformed_response, other)",
             api.errors.clone(),
         );
         registry.register(

@@ -10,6 +10,7 @@ use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use futures_util::{StreamExt, stream};
 use tokio::time::Instant;
 
+use super::assess::{Checks, Judge};
 use super::audit;
 use super::convert::delivery;
 use super::deadline::Deadline;
@@ -21,6 +22,9 @@ use crate::aws::errors::{Failure, NOT_FOUND, is_throttling, label};
 use crate::config::{PollConfig, TargetConfig};
 use crate::metrics::ApiMetrics;
 use crate::model::{TargetId, TargetSnapshot};
+
+/// A pool's ID and name, and what reading it gave.
+type Outcome = (Arc<str>, Arc<str>, PoolOutcome);
 
 /// Counts of a cycle, for its log line.
 #[derive(Debug, Default)]
@@ -39,6 +43,9 @@ pub(super) struct Cycle<'a> {
     pub(super) metrics: &'a ApiMetrics,
     /// Pushed later once the cycle knows how many calls it will make.
     pub(super) deadline: &'a Deadline,
+    /// With `checks.destinations`: the target's destination checks.
+    pub(super) checks: Option<&'a Checks>,
+    pub(super) judge: Judge<'a>,
 }
 
 impl Cycle<'_> {
@@ -58,15 +65,20 @@ impl Cycle<'_> {
                 let (throttled, mut done): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(
                     |(_, _, o)| matches!(o, PoolOutcome::Failed(f) if is_throttling(f.label)),
                 );
+                let mut calls = planned;
                 if !throttled.is_empty() {
                     let again: Vec<Pool> = throttled
                         .into_iter()
                         .map(|(id, name, _)| (id, name))
                         .collect();
-                    self.deadline.allow(planned + again.len());
+                    calls += again.len();
+                    self.deadline.allow(calls);
                     done.extend(self.read_pools(again).await);
                 }
-                outcomes = done;
+                outcomes = match self.checks {
+                    Some(checks) => self.check(checks, done, calls).await,
+                    None => done,
+                };
                 for (pool, _, outcome) in &outcomes {
                     if let PoolOutcome::Failed(failure) = outcome {
                         report.add(pool, failure);
@@ -77,7 +89,7 @@ impl Cycle<'_> {
                     || outcomes
                         .iter()
                         .any(|(_, _, o)| !matches!(o, PoolOutcome::Failed(_)));
-                let changes = fold(state, outcomes, self.poll.max_staleness);
+                let changes = fold(state, outcomes, self.poll.max_staleness, &self.judge);
                 audit::log(self.id, &changes);
             }
             Err(failure) => {
@@ -90,6 +102,7 @@ impl Cycle<'_> {
                     failure.operation,
                     failure.label,
                     self.poll.max_staleness,
+                    &self.judge,
                 );
             }
         }
@@ -170,7 +183,32 @@ impl Cycle<'_> {
         (pools, planned)
     }
 
-    async fn read_pools(&self, pools: Vec<Pool>) -> Vec<(Arc<str>, Arc<str>, PoolOutcome)> {
+    /// Checks the destinations of the pools read, after their reads: most results come
+    /// from the checks' cache, so the deadline is pushed for at most one call per
+    /// destination.
+    async fn check(&self, checks: &Checks, outcomes: Vec<Outcome>, calls: usize) -> Vec<Outcome> {
+        let (read, mut others): (Vec<_>, Vec<_>) = outcomes
+            .into_iter()
+            .partition(|(_, _, o)| matches!(o, PoolOutcome::Read(..)));
+        let read: Vec<_> = read
+            .into_iter()
+            .filter_map(|(id, name, outcome)| match outcome {
+                PoolOutcome::Read(delivery, _) => Some(((id, name), delivery)),
+                _ => None,
+            })
+            .collect();
+        let destinations: usize = read.iter().map(|(_, d)| d.destinations().len()).sum();
+        self.deadline.allow(calls + destinations);
+        let checked = checks
+            .statuses(&self.id.account_id, read, self.poll.concurrency)
+            .await;
+        others.extend(checked.into_iter().map(|((id, name), delivery, statuses)| {
+            (id, name, PoolOutcome::Read(delivery, statuses))
+        }));
+        others
+    }
+
+    async fn read_pools(&self, pools: Vec<Pool>) -> Vec<Outcome> {
         stream::iter(pools)
             .map(|(id, name)| async move {
                 let outcome = self.read_pool(&id).await;
@@ -191,7 +229,7 @@ impl Cycle<'_> {
             .await;
         match result {
             Ok(out) => match delivery(&out) {
-                Ok(delivery) => PoolOutcome::Read(delivery),
+                Ok(delivery) => PoolOutcome::Read(delivery, Vec::new()),
                 Err(problem) => {
                     // The SDK accepted the answer, so its interceptor counted no error;
                     // this is one, and it is counted here.
@@ -231,9 +269,10 @@ pub(super) fn unidentified(started: Instant) -> TargetSnapshot {
 pub(super) fn cut_short(
     state: &mut TargetState,
     poll: &PollConfig,
+    judge: &Judge<'_>,
     started: Instant,
 ) -> (TargetSnapshot, CycleSummary) {
-    fail_all(state, "cycle", label::TIMEOUT, poll.max_staleness);
+    fail_all(state, "cycle", label::TIMEOUT, poll.max_staleness, judge);
     let summary = CycleSummary {
         pools: state.pools.len(),
         errors: state.pools.len().max(1),

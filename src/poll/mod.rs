@@ -13,6 +13,7 @@
 //! - [`audit`]: a configuration that changed between two successful reads, logged.
 //! - [`report`]: a cycle's failed pools, logged once per operation and error code.
 
+mod assess;
 mod audit;
 mod convert;
 mod cycle;
@@ -21,6 +22,7 @@ mod describe;
 mod discover;
 mod fold;
 mod report;
+mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,30 +33,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Connection;
-use crate::config::{PollConfig, TargetConfig};
 use crate::exposition::{Exposition, Taken, TargetSlot};
 use crate::health::ReadyToken;
 use crate::metrics::{ApiMetrics, PollMetrics};
 use crate::model::{TargetId, TargetSnapshot};
-use crate::shard::Shard;
+use assess::Checks;
 use cycle::{Cycle, CycleSummary};
 use deadline::Deadline;
 use fold::TargetState;
-
-/// What a target polls and how: replaced whole on a reload, read at each cycle's start.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    /// The target's name in logs: `targets[2]`, or the discovered account and region.
-    pub(crate) name: Arc<str>,
-    /// Where the target came from: a conflict is an error for a configured target and a
-    /// warning for a discovered one.
-    pub(crate) discovered: bool,
-    pub(crate) target: TargetConfig,
-    pub(crate) poll: PollConfig,
-    /// This process's part of the work: a target that learns its account only by
-    /// asking (one without a role) stops if the account and region are another's.
-    pub(crate) shard: Shard,
-}
+pub(crate) use settings::Settings;
 
 /// Everything a target's task needs.
 #[derive(Debug)]
@@ -77,6 +64,8 @@ struct Identified {
     cognito: Client,
     /// The operation time limit `cognito` was made with.
     timeout: Duration,
+    /// With `checks.destinations`.
+    checks: Option<Checks>,
     state: TargetState,
 }
 
@@ -238,6 +227,7 @@ impl TargetTask {
                     progress.identified.insert(Identified {
                         cognito: self.connection.cognito(&id, &settings.poll),
                         timeout: settings.poll.timeout,
+                        checks: None,
                         id,
                         slot,
                         state: TargetState::default(),
@@ -261,6 +251,7 @@ impl TargetTask {
             target.cognito = self.connection.cognito(&target.id, &settings.poll);
             target.timeout = settings.poll.timeout;
         }
+        Checks::sync(&mut target.checks, &self.connection, &target.id, settings);
         let cycle = Cycle {
             target: &settings.target,
             poll: &settings.poll,
@@ -268,6 +259,8 @@ impl TargetTask {
             id: &target.id,
             metrics: &self.metrics,
             deadline,
+            checks: target.checks.as_ref(),
+            judge: settings.judge(&target.id),
         };
         Ok(cycle.run(&mut target.state).await)
     }
@@ -295,7 +288,12 @@ impl TargetTask {
              keep their last known values"
         );
         match &mut progress.identified {
-            Some(target) => cycle::cut_short(&mut target.state, &settings.poll, started),
+            Some(target) => cycle::cut_short(
+                &mut target.state,
+                &settings.poll,
+                &settings.judge(&target.id),
+                started,
+            ),
             None => (
                 cycle::unidentified(started),
                 CycleSummary {

@@ -6,6 +6,7 @@
     check_static.py dashboard                   # Grafana JSON: structure, datasource, variables
     check_static.py iam                         # IAM policies: exactly the actions the exporter needs
     check_static.py cfn                         # member role template: the same grants as the IAM policy
+                                                #   (DestinationChecks behind its parameter)
 
 Needs PyYAML (check.sh runs it from its virtualenv). Prints one line per
 finding and exits 1 if there is any.
@@ -27,6 +28,9 @@ IAM_ORG_READER = ROOT / "deploy/iam-policy-org-reader.json"
 MEMBER_ROLE = ROOT / "deploy/aws/member-role.yaml"
 NAME = "cognito-exporter"
 COGNITO_ACTIONS = {"cognito-idp:ListUserPools", "cognito-idp:DescribeUserPool", "cognito-idp:GetLogDeliveryConfiguration"}
+# Needed only with checks.destinations: true, hence a statement of their own.
+DESTINATION_CHECKS_SID = "DestinationChecks"
+DESTINATION_CHECK_ACTIONS = {"logs:DescribeLogGroups", "s3:ListBucket", "firehose:DescribeDeliveryStream"}
 ORG_READER_ACTIONS = {"organizations:ListAccounts", "organizations:ListAccountsForParent",
                       "organizations:ListOrganizationalUnitsForParent", "organizations:DescribeOrganization"}
 
@@ -344,9 +348,16 @@ def check_policy(path, want, extra=None):
 
 
 def check_iam():
-    check_policy(IAM, COGNITO_ACTIONS | {"sts:AssumeRole"}, lambda doc: {
+    check_policy(IAM, COGNITO_ACTIONS | DESTINATION_CHECK_ACTIONS | {"sts:AssumeRole"}, lambda doc: {
         "sts:AssumeRole in a statement of its own": any(
             st["Action"] in ("sts:AssumeRole", ["sts:AssumeRole"]) for st in doc["Statement"]),
+        f"the destination-check actions in statement {DESTINATION_CHECKS_SID}, and nowhere else": [
+            set(statement_actions(st)) for st in doc["Statement"]
+            if st.get("Sid") == DESTINATION_CHECKS_SID or DESTINATION_CHECK_ACTIONS & set(statement_actions(st))
+        ] == [DESTINATION_CHECK_ACTIONS],
+        "no Resource \"*\" but for ListUserPools (the only action without resource-level permissions)": all(
+            statement_actions(st) == ["cognito-idp:ListUserPools"]
+            for st in doc["Statement"] if "*" in resources(st.get("Resource"))),
     })
     # The Organizations read actions have no resource-level permissions.
     check_policy(IAM_ORG_READER, ORG_READER_ACTIONS, lambda doc: {
@@ -374,15 +385,24 @@ def _intrinsic(loader, suffix, node):
 CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
-def cognito_resource_kind(resource):
-    """'*', 'userpool/*' of the account, or None: how a statement scopes its Cognito actions."""
-    if resource == "*":
-        return "*"
-    text = resource.get("Fn::Sub") if isinstance(resource, dict) else resource
-    part = r"(\$\{[^}]+\}|[^:]+)"
-    if isinstance(text, str) and re.fullmatch(rf"arn:{part}:cognito-idp:\*:{part}:userpool/\*", text):
-        return "userpool/*"
-    return None
+def resources(resource):
+    """A statement's Resource as a list: a string, a !Sub, or a list of them."""
+    return resource if isinstance(resource, list) else [resource]
+
+
+def resource_scope(resource):
+    """A statement's resources with the account and partition written alike in the policy
+    (123456789012, arn:aws:) and in the template (${AWS::AccountId}, ${AWS::Partition}), so that
+    equal scopes compare equal; any other parameter or a literal account stays as it is and
+    makes the two differ."""
+    scope = []
+    for r in resources(resource):
+        text = r.get("Fn::Sub") if isinstance(r, dict) else r
+        if not isinstance(text, str):
+            return None
+        text = text.replace("${AWS::Partition}", "aws").replace("${AWS::AccountId}", "ACCOUNT")
+        scope.append(text.replace(":123456789012:", ":ACCOUNT:"))
+    return tuple(sorted(scope))
 
 
 def template_values(node, key=None):
@@ -409,18 +429,23 @@ def check_cfn():
         problem("member-role.yaml: want exactly one resource, an AWS::IAM::Role")
         return
     props = roles[0]["Properties"]
-    # What iam-policy.json grants on Cognito, action by action, and how it scopes it.
+    # What iam-policy.json grants in the member accounts (all but sts:AssumeRole), action by
+    # action: how it scopes it, and whether only with destination checks.
     iam = json.loads(IAM.read_text(encoding="utf-8"))
-    want = {a: cognito_resource_kind(st["Resource"]) for st in iam["Statement"]
-            for a in statement_actions(st) if a.startswith("cognito-idp:")}
-    have, unscoped = {}, []
+    want = {a: (resource_scope(st["Resource"]), st.get("Sid") == DESTINATION_CHECKS_SID)
+            for st in iam["Statement"] for a in statement_actions(st) if a != "sts:AssumeRole"}
+    have, conditions = {}, set()
     for pol in props.get("Policies", []):
         for st in pol["PolicyDocument"]["Statement"]:
-            kind = cognito_resource_kind(st.get("Resource"))
+            optional = isinstance(st, dict) and "Fn::If" in st
+            if optional:
+                # [condition, the statement, AWS::NoValue]: the statement or nothing.
+                cond, st, otherwise = st["Fn::If"]
+                conditions.add(cond if otherwise == {"Ref": "AWS::NoValue"} else None)
             for a in statement_actions(st):
-                have[a] = kind
-                if kind is None:
-                    unscoped.append(a)
+                have[a] = (resource_scope(st.get("Resource")), optional)
+    dest_param = params.get("DestinationChecks", {})
+    dest_cond = next(iter(conditions)) if len(conditions) == 1 else None
     trust = props["AssumeRolePolicyDocument"]["Statement"]
     principal = trust[0].get("Principal", {}).get("AWS") if len(trust) == 1 else None
     cond = trust[0].get("Condition") if len(trust) == 1 else None
@@ -428,7 +453,11 @@ def check_cfn():
     cond_name = ext_cond[0] if ext_cond else None
     cond_def = tpl.get("Conditions", {}).get(cond_name, {})
     checks = {
-        "Cognito actions and their scope equal deploy/iam-policy.json's": have == want and not unscoped,
+        "actions and their scope equal deploy/iam-policy.json's (but sts:AssumeRole)": have == want,
+        f"the {DESTINATION_CHECKS_SID} statement only when the DestinationChecks parameter is true (default false)":
+        dest_cond is not None
+        and tpl.get("Conditions", {}).get(dest_cond) == {"Fn::Equals": [{"Ref": "DestinationChecks"}, "true"]}
+        and dest_param.get("Default") == "false" and sorted(dest_param.get("AllowedValues", [])) == ["false", "true"],
         "no other managed or boundary policy": not ({"ManagedPolicyArns", "PermissionsBoundary"} & set(props)),
         "RoleName is the RoleName parameter, default cognito-exporter": props.get("RoleName") == {"Ref": "RoleName"}
         and params.get("RoleName", {}).get("Default") == "cognito-exporter",

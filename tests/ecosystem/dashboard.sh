@@ -65,6 +65,22 @@ poll:
   requests_per_second: 50
   concurrency: 4
   max_staleness: 2m
+# The seeded pools name destinations of every state: each status has data.
+checks:
+  destinations: true
+  interval: 1m
+policy:
+  rules:
+    - name: errors-to-cloudwatch
+      require:
+        source: userNotification
+        kind: cloudwatch_logs
+        status_ok: true
+    - name: plus-user-activity
+      pools:
+        plans: [PLUS]
+      require:
+        source: userAuthEvents
 targets:
   - region: eu-west-1
     endpoint_url: $SIM

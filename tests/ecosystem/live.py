@@ -225,15 +225,29 @@ def cmd_status_dom(dom_file, results_path):
 
 
 # ----------------------------------------------------------------- dashboard
-# Metrics the exporter has only with a configuration the live test does not
-# use: a query of nothing but these may come back empty.
+# Series the exporter has only with a configuration the live test does not use,
+# or only after an event the test may not cause (recording rules on them
+# included): a query that uses one of them may come back empty while
+# Prometheus has no series of that name at all.
 NEEDS_CONFIG = {
     "cognito_exporter_discovery_last_success_timestamp_seconds": "discovery.organizations",
+    "cognito_log_configuration_last_change_timestamp_seconds": "a log configuration change while the exporter runs",
 }
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__interval_ms": "15000",
             "__range": "5m", "__range_s": "300", "__range_ms": "300000"}
 VAR_RE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)\]\]|\$(\w+)")
 REGEX_SPECIALS = re.compile(r"([\\^$.|?*+()\[\]{}])")
+
+
+def why_empty(prom, query):
+    """Why `query` may rightly return nothing: it uses a series of NEEDS_CONFIG of
+    which Prometheus has none. None if it uses no such series."""
+    for name, why in NEEDS_CONFIG.items():
+        if re.search(rf"(?<![\w:]){re.escape(name)}(?![\w:])", query):
+            doc = instant(prom, f'count({{__name__="{name}"}})')
+            if doc.get("status") == "success" and not doc["data"]["result"]:
+                return f"no data, as expected: no {name} ({why})"
+    return None
 
 
 def substitute(text, values):
@@ -323,7 +337,9 @@ def pick_value(prom, v, got, values, variables, targets):
     sees an empty table, and that is not what this test is after."""
     name = v["name"]
     later = variables[variables.index(v) + 1:]
-    users = [expr for _, _, expr in targets if re.search(rf"\$\{{?{name}\b|\[\[{name}\]\]", expr)]
+    # A query that may rightly be empty (why_empty) says nothing about the value.
+    users = [expr for _, _, expr in targets
+             if re.search(rf"\$\{{?{name}\b|\[\[{name}\]\]", expr) and not why_empty(prom, expr)]
     for value in got[:30]:
         trial = dict(values)
         trial[name] = format_value(v, value)
@@ -379,9 +395,9 @@ def cmd_dashboard(prom, path, results_path):
                 results.record(False, f"[{mode}] {title} / {ref}", f"unknown variable {leftover.group(0)} in {query}")
                 continue
             ok, detail = evaluate(prom, query)
-            metrics = set(re.findall(r"\b(?:cognito|process)_[a-z_]+\b", query))
-            if not ok and detail == "no data" and metrics and metrics <= set(NEEDS_CONFIG):
-                ok, detail = True, "no data, as expected without " + ", ".join(NEEDS_CONFIG[m] for m in sorted(metrics))
+            excuse = why_empty(prom, query) if not ok and detail == "no data" else None
+            if excuse:
+                ok, detail = True, excuse
             one_line = " ".join(query.split())
             results.record(ok, f"[{mode}] {title} / {ref}", f"{detail}\n       {one_line}")
 

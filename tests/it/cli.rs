@@ -93,6 +93,15 @@ fn every_bad_configuration_exits_2_naming_the_key_and_file() {
         ),
         ("empty-target.yml", &["targets[0]: an empty target"]),
         (
+            "bad-policy.yml",
+            &[
+                "policy.rules[0].pools.name: invalid regular expression",
+                "policy.rules[0].require.kind: \"sqs\" is not a destination kind",
+                "policy.rules[1].require.source: \"userSignups\" is not a log source",
+                "policy.rules[1].require.status_ok: needs checks.destinations: true",
+            ],
+        ),
+        (
             "duplicate-key.yml",
             &["poll.interval: duplicate key (lines 2 and 4)"],
         ),

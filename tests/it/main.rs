@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod checks;
 mod cli;
 mod deadline;
 mod degradation;

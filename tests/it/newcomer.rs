@@ -257,6 +257,22 @@ async fn the_demo_is_open_to_the_aws_cli_marked_simulated_and_survives_a_reload(
             .any(|l| l.starts_with("cognito_exporter_build_info{") && l.contains("demo=\"true\""))
     })
     .await;
+    // Destination checks and the example policy, over destinations in every state.
+    scrape_until(addr, "destination statuses and policy verdicts", |text| {
+        [
+            "ok",
+            "not_found",
+            "kms_encrypted",
+            "other_account",
+            "not_active",
+        ]
+        .iter()
+        .all(|s| text.contains(&format!("status=\"{s}\"}} 1")))
+            && text.contains("rule=\"errors-to-cloudwatch\"} 0")
+            && text.contains("rule=\"errors-to-cloudwatch\"} 1")
+            && text.contains("rule=\"plus-user-activity\"}")
+    })
+    .await;
 
     let reply = request(addr, "POST", "/-/reload", &[]).await;
     assert_eq!(reply.status, 200, "{}", reply.text());

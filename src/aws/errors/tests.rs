@@ -22,7 +22,7 @@ fn both(
     operation: SdkError<GetError, HttpResponse>,
 ) -> (&'static str, &'static str) {
     (
-        attempt_label(&attempt, answered),
+        attempt_label(&attempt, answered.then(answer).as_ref()),
         operation_label(&operation),
     )
 }
@@ -201,4 +201,58 @@ fn no_credentials_anywhere_get_the_fixed_message() {
     );
     assert_eq!(refused.label, label::CREDENTIALS);
     assert_eq!(refused.message, "the role refuses");
+}
+
+#[test]
+fn a_refused_head_bucket_is_labelled_by_its_http_status() {
+    use aws_sdk_s3::operation::head_bucket::HeadBucketError;
+    let refused = |status: u16, error: ErasedError| {
+        let response = HttpResponse::new(status.try_into().expect("status"), SdkBody::empty());
+        attempt_label(&OrchestratorError::operation(error), Some(&response))
+    };
+    let bodiless =
+        || ErasedError::erase(HeadBucketError::generic(ErrorMetadata::builder().build()));
+    assert_eq!(refused(403, bodiless()), "AccessDeniedException");
+    assert_eq!(refused(301, bodiless()), "PermanentRedirect");
+    assert_eq!(refused(503, bodiless()), "ThrottlingException");
+    assert_eq!(refused(400, bodiless()), label::OTHER);
+    // The SDK names a 404 itself.
+    let missing = ErasedError::erase(HeadBucketError::NotFound(
+        aws_sdk_s3::types::error::NotFound::builder().build(),
+    ));
+    assert_eq!(refused(404, missing), NOT_FOUND);
+    // Any other operation's answer without a code is still unreadable.
+    let other = ErasedError::erase(GetError::generic(ErrorMetadata::builder().build()));
+    assert_eq!(refused(403, other), label::MALFORMED);
+}
+
+#[test]
+fn destination_check_errors_are_labelled_by_their_codes() {
+    use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsError;
+    use aws_sdk_firehose::operation::describe_delivery_stream::DescribeDeliveryStreamError;
+    let answered = answer();
+    let label_of =
+        |error: ErasedError| attempt_label(&OrchestratorError::operation(error), Some(&answered));
+    let logs = |code: &str| {
+        ErasedError::erase(DescribeLogGroupsError::generic(
+            ErrorMetadata::builder().code(code).build(),
+        ))
+    };
+    assert_eq!(
+        label_of(logs("AccessDeniedException")),
+        "AccessDeniedException"
+    );
+    assert_eq!(
+        label_of(logs("ServiceUnavailableException")),
+        "ServiceUnavailableException"
+    );
+    let firehose = ErasedError::erase(DescribeDeliveryStreamError::generic(
+        ErrorMetadata::builder()
+            .code("ResourceNotFoundException")
+            .build(),
+    ));
+    assert_eq!(label_of(firehose), NOT_FOUND);
+    for code in ["NoSuchBucket", "NotFound", "SlowDown", "PermanentRedirect"] {
+        assert!(LABELS.contains(&code_label(code)), "{code}");
+    }
 }

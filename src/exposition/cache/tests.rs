@@ -33,6 +33,10 @@ fn snapshot() -> TargetSnapshot {
                 features: None,
                 log_changes: None,
                 last_change: None,
+
+                statuses: Vec::new(),
+
+                verdicts: Vec::new(),
             },
             PoolRecord {
                 id: Arc::from("eu-west-1_B"),
@@ -43,6 +47,10 @@ fn snapshot() -> TargetSnapshot {
                 features: None,
                 log_changes: None,
                 last_change: None,
+
+                statuses: Vec::new(),
+
+                verdicts: Vec::new(),
             },
         ],
     }
@@ -70,6 +78,10 @@ fn big(n: usize) -> TargetSnapshot {
             features: None,
             log_changes: None,
             last_change: None,
+
+            statuses: Vec::new(),
+
+            verdicts: Vec::new(),
         })
         .collect();
     s

@@ -22,6 +22,10 @@ fn pool(id: &str, name: &str, destinations: Option<Vec<Destination>>, ok: bool) 
         features: None,
         log_changes: None,
         last_change: None,
+
+        statuses: Vec::new(),
+
+        verdicts: Vec::new(),
     }
 }
 

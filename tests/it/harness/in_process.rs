@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cognito_exporter::FleetOptions;
 use cognito_exporter::aws::ClientOptions;
-use cognito_exporter::config::{Config, PollConfig, TargetConfig};
+use cognito_exporter::config::{ChecksConfig, Config, PolicyConfig, PollConfig, TargetConfig};
 use cognito_exporter::http::ServerOptions;
 use cognito_sim::{self as sim, FaultRule, FaultSet, RunningSim, SimOptions};
 use tokio::net::{TcpListener, TcpSocket};
@@ -148,15 +148,38 @@ fn start_on(
     poll: PollConfig,
     server: ServerOptions,
 ) -> Exporter {
-    init_logs();
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = CancellationToken::new();
     let config = Config {
         poll,
         targets,
         discovery: None,
+        checks: ChecksConfig::default(),
+        policy: PolicyConfig::default(),
         warnings: Vec::new(),
     };
+    start_config_on(listener, config, server)
+}
+
+/// Starts `run` with a whole configuration, such as one read from YAML by
+/// [`config_from_yaml`].
+pub(crate) async fn start_config(config: Config) -> Exporter {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    start_config_on(listener, config, ServerOptions::default())
+}
+
+/// A configuration as the exporter reads it from a file, validated.
+pub(crate) fn config_from_yaml(yaml: &str) -> Config {
+    use figment::providers::Format as _;
+    let figment = figment::Figment::from(figment::providers::Yaml::string(yaml));
+    match cognito_exporter::config::from_figment(&figment) {
+        Ok(config) => config,
+        Err(e) => panic!("a valid configuration:\n{e}\n{yaml}"),
+    }
+}
+
+fn start_config_on(listener: TcpListener, config: Config, server: ServerOptions) -> Exporter {
+    init_logs();
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
     let fleet = FleetOptions {
         clients: credentials(),
         ..FleetOptions::default()

@@ -13,8 +13,8 @@ use std::time::Duration;
 pub(crate) use child::{Running, binary, binary_with_open_files, spawn_with_config};
 pub(crate) use http::{read_until, request, stuck_scrape, try_request, was_reset};
 pub(crate) use in_process::{
-    ACCOUNT, Exporter, REGION, bulk_poll, create_pools, fast_poll, fault_set, simulator,
-    simulator_with, start, start_with, start_with_small_buffers, target,
+    ACCOUNT, Exporter, REGION, bulk_poll, config_from_yaml, create_pools, fast_poll, fault_set,
+    simulator, simulator_with, start, start_config, start_with, start_with_small_buffers, target,
 };
 pub(crate) use scrape::{
     errors, matrix_series, pool_series, requests, scrape, scrape_between_cycles, scrape_until,
