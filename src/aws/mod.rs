@@ -48,6 +48,29 @@ pub struct ClientOptions {
     pub credentials: Option<aws_credential_types::Credentials>,
 }
 
+/// What every AWS client of the process is made from: the options, and one HTTP client
+/// (one TLS configuration and root store, one connection pool per host) that every
+/// target's calls go through, each target's through its own limiter. A copy of each per
+/// target cost most of a target's memory; shared, targets in one region reuse each
+/// other's connections too.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientBase {
+    options: ClientOptions,
+    http: SharedHttpClient,
+}
+
+impl ClientBase {
+    /// Made once per run: its connections belong to the runtime that opens them.
+    pub(crate) fn new(options: ClientOptions) -> Self {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        Self { options, http }
+    }
+}
+
 /// What a target needs to call AWS, before and after it knows its account.
 #[derive(Debug)]
 pub(crate) struct Connection {
@@ -71,7 +94,7 @@ impl Connection {
         target: &TargetConfig,
         poll: &PollConfig,
         metrics: &ApiMetrics,
-        options: &ClientOptions,
+        base: &ClientBase,
     ) -> Result<Self, BoxError> {
         let limiter = Arc::new(Limiter::new(poll.requests_per_second));
         let mut sdk = base_config(
@@ -79,7 +102,7 @@ impl Connection {
             target.endpoint_url.as_deref(),
             poll,
             &limiter,
-            options,
+            base,
         )
         .await;
         let region = sdk
@@ -211,7 +234,7 @@ impl Connection {
 }
 
 /// The SDK configuration every client of a target (or of discovery) starts from: the
-/// HTTP client paced by `limiter`, retries, time limits, the region and endpoint when
+/// The shared HTTP client paced by `limiter`, retries, time limits, the region and endpoint when
 /// given (else the standard AWS chain's: `AWS_REGION`, `AWS_ENDPOINT_URL`,
 /// `AWS_ENDPOINT_URL_<SERVICE>`, the profile), and the standard credential chain (or
 /// `options.credentials`).
@@ -220,14 +243,10 @@ async fn base_config(
     endpoint_url: Option<&str>,
     poll: &PollConfig,
     limiter: &Arc<Limiter>,
-    options: &ClientOptions,
+    base: &ClientBase,
 ) -> SdkConfig {
     let http = SharedHttpClient::new(LimitedClient {
-        inner: aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https(),
+        inner: base.http.clone(),
         limiter: Arc::clone(limiter),
     });
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -240,7 +259,7 @@ async fn base_config(
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    if let Some(credentials) = &options.credentials {
+    if let Some(credentials) = &base.options.credentials {
         loader = loader.credentials_provider(credentials.clone());
     }
     loader.load().await

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::{ClientOptions, Connection, OrgAccount};
+use crate::aws::{ClientBase, Connection, OrgAccount};
 use crate::config::{
     ChecksConfig, Config, OrganizationsDiscovery, PolicyConfig, PollConfig, TargetConfig,
 };
@@ -50,7 +50,7 @@ pub(crate) struct Shared {
     pub(crate) fleet: FleetMetrics,
     pub(crate) exposition: Arc<Exposition>,
     pub(crate) readiness: Arc<Readiness>,
-    pub(crate) clients: ClientOptions,
+    pub(crate) clients: ClientBase,
     pub(crate) shard: Shard,
 }
 
