@@ -198,6 +198,8 @@ impl Fleet {
         let (old_poll, old_statics) = (self.poll.clone(), std::mem::take(&mut self.statics));
         self.poll = config.poll;
         self.statics = config.targets;
+        // The environment is read again for the targets set up from now on.
+        self.shared.clients.read_again().await;
         // New static targets are set up before anything changes, so one that cannot be
         // (no region anywhere) fails the reload whole.
         let connections = match self.connect_statics().await {
