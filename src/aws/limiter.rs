@@ -24,6 +24,8 @@ const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 /// Periods below this end their waits on the [`Pacer`]: a tick's lateness would be more
 /// than 2% of them. Longer ones wait on tokio's timer alone.
 const PRECISE_BELOW: Duration = Duration::from_millis(50);
+/// The share by which gaps let go by the pacer exceed the period (see `until_ready`).
+const MARGIN: f64 = 0.02;
 /// The pacer's resolution: periods below it follow their planned slots, as below the
 /// timer's resolution without the pacer.
 const PACER_RESOLUTION: Duration = Duration::from_micros(50);
@@ -166,9 +168,18 @@ impl Limiter {
         {
             let mut pace = self.lock();
             let from = if fine { slot } else { started };
+            // A request reaches the server some microseconds after it is let go, more or
+            // less of them each time; exact gaps would then arrive a little short now and
+            // then, and a quota with no burst refuses those. On the pacer, gaps are
+            // stretched by MARGIN to absorb that (tokio's timer is late by more anyway).
+            let period = if precise && !fine {
+                scaled(pace.period, 1.0 + MARGIN)
+            } else {
+                pace.period
+            };
             // Unreachable with a period of at most 16 hours; without a later slot to give,
             // the attempt after this one may start at once.
-            pace.next = from.checked_add(pace.period).unwrap_or(from);
+            pace.next = from.checked_add(period).unwrap_or(from);
         }
         if started > asked
             && let Some(counter) = self.wait.get()
