@@ -11,12 +11,15 @@
 #            at 2 x RATE, against the bound calls / RATE
 #   memory   resident memory at POOLS pools and at 10 pools after a few cycles, scraped
 #            with gzip every second meanwhile; CPU seconds per cycle at POOLS pools
+#   pacing   one cycle at 15, 100 and 1,000 requests/s (600, 4,000 and 10,000 pools;
+#            cognito-sim limiting to the same rate, burst 1, 1 and 10), against the bound
+#            calls / rate, and the throttled attempts
 #
 # Usage: bench/run.sh [--quick]
 #   --quick  a smoke run: 1,000 pools, 2 s wrk runs, one round, debug binaries (the
 #            figures then mean little; the run checks that every step works)
 # Environment: POOLS, ROUNDS, WRK_DURATION, WRK_THREADS, WRK_CONNECTIONS, RATE,
-# CYCLE_POOLS, PROFILE (release or debug), BENCH_NO_BUILD=1 (use the built binaries),
+# CYCLE_POOLS, PACING (RATE:POOLS:BURST ...), PROFILE (release or debug), BENCH_NO_BUILD=1 (use the built binaries),
 # BIN_DIR (take cognito-exporter and cognito-sim from there, e.g. another build profile),
 # BENCH_KEEP=1 (keep the logs, metrics and captures of the run in its temporary directory).
 #
@@ -39,10 +42,12 @@ if ((QUICK)); then
   POOLS=${POOLS:-1000} ROUNDS=${ROUNDS:-1} WRK_DURATION=${WRK_DURATION:-2s}
   RATE=${RATE:-50} CYCLE_POOLS=${CYCLE_POOLS:-150} PROFILE=${PROFILE:-debug}
   MEM_INTERVAL=${MEM_INTERVAL:-2s}
+  PACING=${PACING:-"15:60:1 100:400:1 1000:1000:10"}
 else
   POOLS=${POOLS:-10000} ROUNDS=${ROUNDS:-3} WRK_DURATION=${WRK_DURATION:-10s}
   RATE=${RATE:-15} CYCLE_POOLS=${CYCLE_POOLS:-600} PROFILE=${PROFILE:-release}
   MEM_INTERVAL=${MEM_INTERVAL:-5s}
+  PACING=${PACING:-"15:600:1 100:4000:1 1000:10000:10"}
 fi
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
@@ -327,6 +332,24 @@ cycle_row() { # TEXT: duration calls errors throttled pools ok-pools bound ratio
 read -r C1_DUR C1_CALLS C1_ERR C1_THR C1_POOLS C1_OK C1_BOUND C1_RATIO <<<"$(cycle_row "$CYCLE1_TEXT")"
 read -r C2_DUR C2_CALLS C2_ERR C2_THR C2_POOLS C2_OK C2_BOUND C2_RATIO <<<"$(cycle_row "$CYCLE2_TEXT")"
 
+# --- pacing at three rates ---------------------------------------------------------------
+# The simulator's own limit at the same rate throttles any attempt that comes early; the
+# cycle's duration against calls / rate says how far the pace falls behind it.
+declare -a PACE_ROWS=()
+for spec in $PACING; do
+  IFS=: read -r p_rate p_pools p_burst <<<"$spec"
+  say "pacing: $p_pools pools at $p_rate/s, cognito-sim at $p_rate/s burst $p_burst"
+  start_sim "sim-pace$p_rate" --pools "$p_pools" --rate-limit "$p_rate/$p_burst"
+  sim_pid=${PIDS[-1]}
+  start_exporter "pace$p_rate" "$SIM_ADDR" "$p_rate" 16 1h
+  p_bound=$(awk -v n="$p_pools" -v r="$p_rate" 'BEGIN {printf "%d", 3 * (2 * n + n / 60 + 1) / r + 60}')
+  wait_for "$p_bound" "the cycle at $p_rate/s" ready "$EXP_ADDR"
+  text=$(curl -sf "http://$EXP_ADDR/metrics")
+  PACE_ROWS+=("$p_rate $p_pools $(RATE=$p_rate cycle_row "$text")")
+  stop "$EXP_PID"
+  stop "$sim_pid"
+done
+
 # --- memory and CPU per cycle at POOLS pools --------------------------------------------
 say "memory: $POOLS pools, a cycle every $MEM_INTERVAL, $MEM_CYCLES cycles, a gzip scrape every second"
 start_exporter memory "$SCRAPE_SIM" 10000 16 "$MEM_INTERVAL"
@@ -380,6 +403,11 @@ row "cycle at $RATE/s: seconds ($C1_CALLS calls)" "$C1_DUR" "bound $C1_BOUND" "$
 row "cycle at $RATE/s: errors (throttling)" "$C1_ERR ($C1_THR)" "" "" "0 throttling errors"
 row "cycle at $((2 * RATE))/s: seconds ($C2_CALLS calls)" "$C2_DUR" "bound $C2_BOUND" "${C2_RATIO}x" "<= 1.3x"
 row "cycle at $((2 * RATE))/s: pools read / listed" "$C2_OK / $C2_POOLS (errors $C2_ERR, throttling $C2_THR)" "" "" "every pool polled"
+for line in "${PACE_ROWS[@]}"; do
+  read -r p_rate p_pools p_dur p_calls p_err p_thr _ _ p_bound p_ratio <<<"$line"
+  row "pacing at $p_rate/s: seconds ($p_calls calls)" "$p_dur ($p_pools pools)" "bound $p_bound" "${p_ratio}x" "<= 1.05x"
+  row "pacing at $p_rate/s: throttled attempts" "$p_thr (errors $p_err)" "" "" "0 at 15/s and 100/s"
+done
 row "RSS at $POOLS pools, steady" "$(mib "$MEM_RSS") (anon $(mib "$MEM_ANON"))" "file $(mib "$MEM_FILE")" "" "<= 32 MiB"
 row "RSS at $POOLS pools, peak" "$(mib "$MEM_HWM")" "" "" "report"
 row "RSS at $POOLS pools, after the wrk runs" "$(mib "$SCRAPE_RSS") (peak $(mib "$SCRAPE_HWM"))" "" "" "report"

@@ -94,7 +94,7 @@ pub async fn run(
         fleet: fleet_metrics,
         exposition: Arc::clone(&exposition),
         readiness: Arc::clone(&readiness),
-        clients: fleet.clients,
+        clients: aws::ClientBase::new(fleet.clients),
         shard: fleet.shard,
     };
     let targets = Fleet::start(config, shared, poll_shutdown.clone())

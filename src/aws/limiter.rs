@@ -17,8 +17,18 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use prometheus_client::metrics::counter::Counter;
 use tokio::time::Instant;
 
+use pacer::Pacer;
+
 /// The resolution of tokio's timer: a sleep ends up to this much after its deadline.
 const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+/// Periods below this end their waits on the [`Pacer`]: a tick's lateness would be more
+/// than 2% of them. Longer ones wait on tokio's timer alone.
+const PRECISE_BELOW: Duration = Duration::from_millis(50);
+/// The share by which gaps let go by the pacer exceed the period (see `until_ready`).
+const MARGIN: f64 = 0.02;
+/// The pacer's resolution: periods below it follow their planned slots, as below the
+/// timer's resolution without the pacer.
+const PACER_RESOLUTION: Duration = Duration::from_micros(50);
 /// How far throttling may slow the rate: to a sixteenth of the configured one.
 const MAX_SLOWDOWN: f64 = 16.0;
 /// The widest spacing a rate sets, before any slowdown: one attempt an hour. Validation
@@ -48,6 +58,9 @@ struct Pace {
 /// Paces the attempts of one target.
 #[derive(Debug)]
 pub(crate) struct Limiter {
+    /// Whether short periods end their waits on the [`Pacer`] (always, but in tests on
+    /// tokio's paused clock, which the pacer's thread does not follow).
+    precise: bool,
     pace: Mutex<Pace>,
     /// Held by the attempt waiting for the next slot, so slots are taken one at a time,
     /// each a period after the previous attempt actually started.
@@ -59,8 +72,19 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     pub(crate) fn new(requests_per_second: f64) -> Self {
+        Self::with_precision(requests_per_second, true)
+    }
+
+    /// A limiter on tokio's timer alone, for tests on its paused clock.
+    #[cfg(test)]
+    pub(crate) fn on_tokio_timer(requests_per_second: f64) -> Self {
+        Self::with_precision(requests_per_second, false)
+    }
+
+    fn with_precision(requests_per_second: f64, precise: bool) -> Self {
         let base = spacing(requests_per_second);
         Self {
+            precise,
             pace: Mutex::new(Pace {
                 base,
                 next: Instant::now(),
@@ -92,38 +116,70 @@ impl Limiter {
     /// Waits for the next slot: a period after the previous attempt started, or now if
     /// that is past (the target was idle), so idle time never builds a burst. The period
     /// counts from when the previous attempt actually started, not from its planned slot:
-    /// a timer that fires late (tokio's resolution is a millisecond) would otherwise make
-    /// the next gap that much shorter, and a server quota with no burst throttles it.
-    /// The price is that lateness, up to a millisecond per attempt (1.5% at 15 requests
-    /// per second). Below the timer's resolution (over 1,000 requests per second) gaps
-    /// cannot be exact anyway, so slots then follow each other from the planned ones and
-    /// the rate holds on average. Returns when the attempt was let go.
+    /// a wait that ended late would otherwise make the next gap that much shorter, and a
+    /// server quota with no burst throttles it. The price is that lateness: up to a
+    /// millisecond per attempt on tokio's timer (1.5% at 15 requests per second), a few
+    /// microseconds on the [`Pacer`], which ends the waits of periods under 50 ms. Below
+    /// the resolution of the wait (then gaps cannot be exact anyway), slots follow each
+    /// other from the planned ones and the rate holds on average. Returns when the
+    /// attempt was let go.
     pub(crate) async fn until_ready(&self) -> Instant {
         let asked = Instant::now();
         let _turn = self.turn.lock().await;
-        let (slot, fine) = {
+        let (slot, period) = {
             let pace = self.lock();
-            let now = Instant::now();
-            let fine = pace.period < TIMER_RESOLUTION;
-            // Fine-grained slots missed by less than the resolution are still taken, so a
-            // late timer is caught up; idle time still earns no more than that.
-            let floor = if fine {
-                now.checked_sub(TIMER_RESOLUTION).unwrap_or(now)
-            } else {
-                now
-            };
-            (pace.next.max(floor), fine)
+            (pace.next, pace.period)
         };
-        if slot > Instant::now() {
+        let precise = self.precise && period < PRECISE_BELOW;
+        let resolution = if precise {
+            PACER_RESOLUTION
+        } else {
+            TIMER_RESOLUTION
+        };
+        let fine = period < resolution;
+        // Fine-grained slots missed by less than the resolution are still taken, so a
+        // late wait is caught up; idle time still earns no more than that.
+        let now = Instant::now();
+        let floor = if fine {
+            now.checked_sub(resolution).unwrap_or(now)
+        } else {
+            now
+        };
+        let slot = slot.max(floor);
+        let started = if slot <= now {
+            now
+        } else if precise {
+            if let Some(early) = slot.checked_sub(pacer::TAIL)
+                && early > now
+            {
+                tokio::time::sleep_until(early).await;
+            }
+            match Pacer::get() {
+                Some(pacer) => Instant::from_std(pacer.until(slot.into_std()).await),
+                None => {
+                    tokio::time::sleep_until(slot).await;
+                    Instant::now()
+                }
+            }
+        } else {
             tokio::time::sleep_until(slot).await;
-        }
-        let started = Instant::now();
+            Instant::now()
+        };
         {
             let mut pace = self.lock();
             let from = if fine { slot } else { started };
+            // A request reaches the server some microseconds after it is let go, more or
+            // less of them each time; exact gaps would then arrive a little short now and
+            // then, and a quota with no burst refuses those. On the pacer, gaps are
+            // stretched by MARGIN to absorb that (tokio's timer is late by more anyway).
+            let period = if precise && !fine {
+                scaled(pace.period, 1.0 + MARGIN)
+            } else {
+                pace.period
+            };
             // Unreachable with a period of at most 16 hours; without a later slot to give,
             // the attempt after this one may start at once.
-            pace.next = from.checked_add(pace.period).unwrap_or(from);
+            pace.next = from.checked_add(period).unwrap_or(from);
         }
         if started > asked
             && let Some(counter) = self.wait.get()
@@ -225,5 +281,6 @@ impl HttpConnector for LimitedConnector {
     }
 }
 
+mod pacer;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ mod limiter;
 mod members;
 mod organizations;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -48,6 +49,63 @@ pub struct ClientOptions {
     pub credentials: Option<aws_credential_types::Credentials>,
 }
 
+/// What every AWS client of the process is made from: the options, one HTTP client
+/// (one TLS configuration and root store, one connection pool per host) that every
+/// target's calls go through, each target's through its own limiter, and the standard
+/// chain (credentials, and region and endpoint where a target gives none) read once per
+/// region. A copy of each per target was most of a target's memory; shared, targets in
+/// one region also reuse each other's connections.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientBase {
+    options: ClientOptions,
+    http: SharedHttpClient,
+    /// The standard chain as read for each region a target names (`None`: the chain's
+    /// own region), until [`ClientBase::read_again`].
+    loaded: Arc<tokio::sync::Mutex<HashMap<Option<String>, SdkConfig>>>,
+}
+
+impl ClientBase {
+    /// Made once per run: its connections belong to the runtime that opens them.
+    pub(crate) fn new(options: ClientOptions) -> Self {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        Self {
+            options,
+            http,
+            loaded: Arc::default(),
+        }
+    }
+
+    /// A reload re-reads the environment: targets set up from now on read the standard
+    /// chain again; running ones keep theirs.
+    pub(crate) async fn read_again(&self) {
+        self.loaded.lock().await.clear();
+    }
+
+    /// The standard chain for targets in `region`, read at the first such target.
+    async fn chain(&self, region: Option<&str>) -> SdkConfig {
+        let mut loaded = self.loaded.lock().await;
+        let key = region.map(str::to_owned);
+        if let Some(sdk) = loaded.get(&key) {
+            return sdk.clone();
+        }
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).http_client(self.http.clone());
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_owned()));
+        }
+        if let Some(credentials) = &self.options.credentials {
+            loader = loader.credentials_provider(credentials.clone());
+        }
+        let sdk = loader.load().await;
+        loaded.insert(key, sdk.clone());
+        sdk
+    }
+}
+
 /// What a target needs to call AWS, before and after it knows its account.
 #[derive(Debug)]
 pub(crate) struct Connection {
@@ -55,8 +113,9 @@ pub(crate) struct Connection {
     /// The identity known before any call: the region, and the account of the role ARN
     /// when there is one.
     provisional: Arc<TargetId>,
-    /// Answers `GetCallerIdentity`; its attempts are counted under `provisional`.
-    sts: aws_sdk_sts::Client,
+    /// Counts the attempts of the client that asks `GetCallerIdentity` under
+    /// `provisional`; that client is made when asked for, as it is seldom needed.
+    recorder: AttemptRecorder,
     limiter: Arc<Limiter>,
     metrics: ApiMetrics,
     /// Attempts made so far, by every client of the target.
@@ -71,7 +130,7 @@ impl Connection {
         target: &TargetConfig,
         poll: &PollConfig,
         metrics: &ApiMetrics,
-        options: &ClientOptions,
+        base: &ClientBase,
     ) -> Result<Self, BoxError> {
         let limiter = Arc::new(Limiter::new(poll.requests_per_second));
         let mut sdk = base_config(
@@ -79,7 +138,7 @@ impl Connection {
             target.endpoint_url.as_deref(),
             poll,
             &limiter,
-            options,
+            base,
         )
         .await;
         let region = sdk
@@ -100,16 +159,10 @@ impl Connection {
         if let Some(role) = &target.role_arn {
             sdk = assuming(sdk, role, target.external_id.as_deref(), recorder.clone());
         }
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&sdk)
-                .interceptor(RequiredMembers)
-                .interceptor(recorder)
-                .build(),
-        );
         Ok(Self {
             sdk,
             provisional,
-            sts,
+            recorder,
             limiter,
             metrics: metrics.clone(),
             attempts,
@@ -132,9 +185,15 @@ impl Connection {
         &self.provisional.region
     }
 
-    /// The STS client that learns the account.
-    pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
-        &self.sts
+    /// An STS client to learn the account with: made for the call, since a target
+    /// asks only until it knows.
+    pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.sdk)
+                .interceptor(RequiredMembers)
+                .interceptor(self.recorder.clone())
+                .build(),
+        )
     }
 
     /// Attempts made so far by the target's clients, SDK retries included.
@@ -211,39 +270,35 @@ impl Connection {
 }
 
 /// The SDK configuration every client of a target (or of discovery) starts from: the
-/// HTTP client paced by `limiter`, retries, time limits, the region and endpoint when
-/// given (else the standard AWS chain's: `AWS_REGION`, `AWS_ENDPOINT_URL`,
-/// `AWS_ENDPOINT_URL_<SERVICE>`, the profile), and the standard credential chain (or
-/// `options.credentials`).
+/// The standard chain for `region` (read once per region, see [`ClientBase`]) with the
+/// shared HTTP client paced by `limiter`, retries, time limits, and the endpoint when
+/// given (else the chain's: `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, the
+/// profile). Without a region, the chain's: `AWS_REGION`, the profile, IMDS.
 async fn base_config(
     region: Option<&str>,
     endpoint_url: Option<&str>,
     poll: &PollConfig,
     limiter: &Arc<Limiter>,
-    options: &ClientOptions,
+    base: &ClientBase,
 ) -> SdkConfig {
     let http = SharedHttpClient::new(LimitedClient {
-        inner: aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https(),
+        inner: base.http.clone(),
         limiter: Arc::clone(limiter),
     });
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+    let mut builder = base
+        .chain(region)
+        .await
+        .into_builder()
         .http_client(http)
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(timeouts(poll));
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
-    }
     if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
+        // Marked as set in code, as the loader marks it: the chain's endpoint variables,
+        // the service ones included, then come below it.
+        builder = builder.endpoint_url(url);
+        builder.insert_origin("endpoint_url", aws_types::origin::Origin::shared_config());
     }
-    if let Some(credentials) = &options.credentials {
-        loader = loader.credentials_provider(credentials.clone());
-    }
-    loader.load().await
+    builder.build()
 }
 
 /// `sdk` with credentials from assuming `role` (with the credentials `sdk` had), each

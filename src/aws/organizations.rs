@@ -14,7 +14,7 @@ use super::attempts::AttemptRecorder;
 use super::errors::Failure;
 use super::limiter::Limiter;
 use super::members::RequiredMembers;
-use super::{ClientOptions, assuming, base_config};
+use super::{ClientBase, assuming, base_config};
 use crate::config::{OrganizationsDiscovery, PollConfig};
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
@@ -45,7 +45,7 @@ impl Organizations {
         discovery: &OrganizationsDiscovery,
         poll: &PollConfig,
         metrics: &ApiMetrics,
-        options: &ClientOptions,
+        base: &ClientBase,
     ) -> Self {
         let limiter = Arc::new(Limiter::new(poll.requests_per_second));
         let region = home_region(&discovery.regions);
@@ -54,7 +54,7 @@ impl Organizations {
             discovery.endpoint_url.as_deref(),
             poll,
             &limiter,
-            options,
+            base,
         )
         .await;
         let account = discovery

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::{ClientOptions, Connection, OrgAccount};
+use crate::aws::{ClientBase, Connection, OrgAccount};
 use crate::config::{
     ChecksConfig, Config, OrganizationsDiscovery, PolicyConfig, PollConfig, TargetConfig,
 };
@@ -50,7 +50,7 @@ pub(crate) struct Shared {
     pub(crate) fleet: FleetMetrics,
     pub(crate) exposition: Arc<Exposition>,
     pub(crate) readiness: Arc<Readiness>,
-    pub(crate) clients: ClientOptions,
+    pub(crate) clients: ClientBase,
     pub(crate) shard: Shard,
 }
 
@@ -198,6 +198,8 @@ impl Fleet {
         let (old_poll, old_statics) = (self.poll.clone(), std::mem::take(&mut self.statics));
         self.poll = config.poll;
         self.statics = config.targets;
+        // The environment is read again for the targets set up from now on.
+        self.shared.clients.read_again().await;
         // New static targets are set up before anything changes, so one that cannot be
         // (no region anywhere) fails the reload whole.
         let connections = match self.connect_statics().await {

@@ -5,7 +5,7 @@ use super::*;
 
 #[tokio::test(start_paused = true)]
 async fn attempts_are_spaced_exactly_at_the_rate_without_burst() {
-    let limiter = Arc::new(Limiter::new(10.0));
+    let limiter = Arc::new(Limiter::on_tokio_timer(10.0));
     tokio::time::advance(Duration::from_secs(5)).await; // idle time earns no burst
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -26,30 +26,40 @@ async fn attempts_are_spaced_exactly_at_the_rate_without_burst() {
     }
 }
 
-/// On the real clock, where timers fire late: no two attempts closer than the period.
+/// On the real clock, where waits end late: no two attempts closer than the period, on
+/// tokio's timer (10/s) and on the pacer (100/s and 1,000/s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gaps_are_never_shorter_than_the_period_on_a_real_clock() {
-    let limiter = Arc::new(Limiter::new(200.0));
-    let period = Duration::from_millis(5);
-    let tasks: Vec<_> = (0..40)
-        .map(|_| {
-            let l = limiter.clone();
-            tokio::spawn(async move { l.until_ready().await })
-        })
-        .collect();
-    let mut starts = Vec::new();
-    for t in tasks {
-        starts.push(t.await.expect("task"));
-    }
-    starts.sort();
-    for pair in starts.windows(2) {
-        assert!(pair[1] - pair[0] >= period, "{:?}", pair[1] - pair[0]);
+    for (rate, period, attempts) in [
+        (10.0, Duration::from_millis(100), 8),
+        (100.0, Duration::from_millis(10), 40),
+        (1000.0, Duration::from_millis(1), 200),
+    ] {
+        let limiter = Arc::new(Limiter::new(rate));
+        let tasks: Vec<_> = (0..attempts)
+            .map(|_| {
+                let l = limiter.clone();
+                tokio::spawn(async move { l.until_ready().await })
+            })
+            .collect();
+        let mut starts = Vec::new();
+        for t in tasks {
+            starts.push(t.await.expect("task"));
+        }
+        starts.sort();
+        for pair in starts.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= period,
+                "{rate}/s: {:?}",
+                pair[1] - pair[0]
+            );
+        }
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn above_the_timer_resolution_the_rate_holds_on_average() {
-    let limiter = Arc::new(Limiter::new(10_000.0));
+    let limiter = Arc::new(Limiter::on_tokio_timer(10_000.0));
     let start = Instant::now();
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
@@ -70,7 +80,7 @@ async fn above_the_timer_resolution_the_rate_holds_on_average() {
 
 #[tokio::test(start_paused = true)]
 async fn throttling_slows_the_pace_and_success_restores_it() {
-    let limiter = Limiter::new(10.0);
+    let limiter = Limiter::on_tokio_timer(10.0);
     for _ in 0..3 {
         limiter.throttled();
     }
@@ -115,7 +125,7 @@ async fn any_rate_gives_a_bounded_spacing_without_panicking() {
         0.01,
         10_000.0,
     ] {
-        let limiter = Limiter::new(rate);
+        let limiter = Limiter::on_tokio_timer(rate);
         let first = limiter.until_ready().await;
         let second = limiter.until_ready().await;
         assert!(second - first <= WIDEST, "{rate}: {:?}", second - first);
@@ -194,7 +204,7 @@ mod properties {
                 .build()
                 .expect("a runtime");
             runtime.block_on(async {
-                let limiter = Limiter::new(rate);
+                let limiter = Limiter::on_tokio_timer(rate);
                 // The previous attempt's start, and the spacing set then.
                 let mut last = (limiter.until_ready().await, limiter.period());
                 for step in steps {
@@ -218,7 +228,7 @@ mod properties {
 
 #[tokio::test(start_paused = true)]
 async fn a_new_rate_applies_from_the_next_slot_and_keeps_a_slowdown() {
-    let limiter = Limiter::new(10.0);
+    let limiter = Limiter::on_tokio_timer(10.0);
     limiter.set_rate(20.0);
     assert_eq!(limiter.base(), Duration::from_millis(50));
     assert_eq!(limiter.period(), Duration::from_millis(50));
