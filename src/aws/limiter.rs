@@ -200,9 +200,13 @@ impl Limiter {
     /// waits here first, so operations (each with its request, signing and retry state,
     /// some 20 KiB) are built when they are next to go, rather than queued at the limiter
     /// up to `concurrency` at a time: at a low rate that queue was most of a target's
-    /// memory during a cycle. Attempts already let go keep the calls in flight, so a
-    /// high rate loses nothing.
+    /// memory during a cycle. Periods under 50 ms admit at once: at such rates the queue
+    /// is what keeps the pace (an operation built after the previous one was let go may
+    /// miss its slot), and targets that fast are few.
     pub(crate) async fn admit(&self) {
+        if self.lock().period < PRECISE_BELOW {
+            return;
+        }
         loop {
             let released = self.released.notified();
             if self.waiting.load(Ordering::Acquire) == 0 {
