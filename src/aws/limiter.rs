@@ -4,7 +4,7 @@
 //! shared with every other caller in the account and region), and back to the
 //! configured rate as attempts succeed.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -68,6 +68,10 @@ pub(crate) struct Limiter {
     /// Where waiting time is counted, once the target's identity is known (the first
     /// attempt, which tells it, never waits).
     wait: OnceLock<Counter<f64, AtomicU64>>,
+    /// Attempts waiting for their slot, and a signal each time one is let go: what
+    /// [`Limiter::admit`] waits on.
+    waiting: AtomicUsize,
+    released: tokio::sync::Notify,
 }
 
 impl Limiter {
@@ -92,6 +96,8 @@ impl Limiter {
             }),
             turn: tokio::sync::Mutex::new(()),
             wait: OnceLock::new(),
+            waiting: AtomicUsize::new(0),
+            released: tokio::sync::Notify::new(),
         }
     }
 
@@ -125,6 +131,7 @@ impl Limiter {
     /// attempt was let go.
     pub(crate) async fn until_ready(&self) -> Instant {
         let asked = Instant::now();
+        let _waiting = Waiting::new(self);
         let _turn = self.turn.lock().await;
         let (slot, period) = {
             let pace = self.lock();
@@ -189,6 +196,26 @@ impl Limiter {
         started
     }
 
+    /// Returns once no attempt waits for its slot. A caller about to build an operation
+    /// waits here first, so operations (each with its request, signing and retry state,
+    /// some 20 KiB) are built when they are next to go, rather than queued at the limiter
+    /// up to `concurrency` at a time: at a low rate that queue was most of a target's
+    /// memory during a cycle. Periods under 50 ms admit at once: at such rates the queue
+    /// is what keeps the pace (an operation built after the previous one was let go may
+    /// miss its slot), and targets that fast are few.
+    pub(crate) async fn admit(&self) {
+        if self.lock().period < PRECISE_BELOW {
+            return;
+        }
+        loop {
+            let released = self.released.notified();
+            if self.waiting.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            released.await;
+        }
+    }
+
     /// An attempt was throttled: space the following ones further apart.
     pub(crate) fn throttled(&self) {
         let mut pace = self.lock();
@@ -218,6 +245,23 @@ impl Limiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An attempt counted as waiting for its slot until it is let go or given up.
+struct Waiting<'a>(&'a Limiter);
+
+impl<'a> Waiting<'a> {
+    fn new(limiter: &'a Limiter) -> Self {
+        limiter.waiting.fetch_add(1, Ordering::AcqRel);
+        Self(limiter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::AcqRel);
+        self.0.released.notify_waiters();
     }
 }
 

@@ -32,7 +32,8 @@ use crate::model::TargetId;
 use assume::AssumeRole;
 use attempts::{AttemptRecorder, OPERATIONS};
 use errors::LABELS;
-use limiter::{LimitedClient, Limiter};
+use limiter::LimitedClient;
+pub(crate) use limiter::Limiter;
 use members::RequiredMembers;
 
 pub(crate) use destinations::DestinationChecks;
@@ -173,6 +174,11 @@ impl Connection {
     /// time limits to clients made from now on ([`Connection::cognito`]).
     pub(crate) fn set_poll(&self, poll: &PollConfig) {
         self.limiter.set_rate(poll.requests_per_second);
+    }
+
+    /// The target's pace, which its cycles ask before building each operation.
+    pub(crate) fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// The target's identity before `GetCallerIdentity` answers.

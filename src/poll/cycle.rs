@@ -18,6 +18,7 @@ use super::describe;
 use super::discover::{self, Listed, Pool};
 use super::fold::{PoolOutcome, TargetState, fail_all, fold, unix_now};
 use super::report::Report;
+use crate::aws::Limiter;
 use crate::aws::errors::{Failure, NOT_FOUND, is_throttling, label};
 use crate::config::{PollConfig, TargetConfig};
 use crate::metrics::ApiMetrics;
@@ -46,6 +47,8 @@ pub(super) struct Cycle<'a> {
     /// With `checks.destinations`: the target's destination checks.
     pub(super) checks: Option<&'a Checks>,
     pub(super) judge: Judge<'a>,
+    /// The target's limiter: each operation waits for its turn to be built.
+    pub(super) pace: &'a Limiter,
 }
 
 impl Cycle<'_> {
@@ -149,7 +152,7 @@ impl Cycle<'_> {
         self.deadline.allow(planned);
         let mut gone = HashSet::new();
         for (pool, modified, answer) in
-            describe::describe(self.cognito, due, self.poll.concurrency).await
+            describe::describe(self.cognito, self.pace, due, self.poll.concurrency).await
         {
             describe::record(&mut state.described, &pool, modified, answer.as_ref(), now);
             match answer {
@@ -211,6 +214,7 @@ impl Cycle<'_> {
     async fn read_pools(&self, pools: Vec<Pool>) -> Vec<Outcome> {
         stream::iter(pools)
             .map(|(id, name)| async move {
+                self.pace.admit().await;
                 let outcome = self.read_pool(&id).await;
                 (id, name, outcome)
             })

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::convert::{self, Description};
 use super::discover::Listed;
+use crate::aws::Limiter;
 use crate::aws::errors::Failure;
 use crate::model::Features;
 
@@ -79,11 +80,13 @@ pub(super) fn periodic_cap(pools: usize, interval: Duration, describe_interval: 
 /// Describes `pools`, at most `concurrency` at once.
 pub(super) async fn describe(
     cognito: &Client,
+    pace: &Limiter,
     pools: Vec<(Arc<str>, Option<DateTime>)>,
     concurrency: usize,
 ) -> Vec<(Arc<str>, Option<DateTime>, Result<Description, Failure>)> {
     stream::iter(pools)
         .map(|(id, modified)| async move {
+            pace.admit().await;
             let answer = cognito
                 .describe_user_pool()
                 .user_pool_id(&*id)

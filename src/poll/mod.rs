@@ -261,6 +261,7 @@ impl TargetTask {
             deadline,
             checks: target.checks.as_ref(),
             judge: settings.judge(&target.id),
+            pace: self.connection.limiter(),
         };
         Ok(cycle.run(&mut target.state).await)
     }
