@@ -1,5 +1,5 @@
-//! Credentials from `AssumeRole`, through an STS client of the target's own, so each
-//! attempt is paced by the target's limiter and counted like every other call
+//! Credentials from `AssumeRole`, through the STS client the region's targets share
+//! with the target's own pace and counters set on each call, so each attempt is paced by the target's limiter and counted like every other call
 //! (`cognito_exporter_api_requests_total{operation="AssumeRole"}` and its errors). The
 //! SDK's identity cache in front of it keeps the credentials until shortly before they
 //! expire, so the role is assumed about once an hour, not once per call.
@@ -16,6 +16,9 @@ use super::errors::{self, Failure};
 #[derive(Debug)]
 pub(super) struct AssumeRole {
     pub(super) sts: aws_sdk_sts::Client,
+    /// The target's own: its paced HTTP client, the credentials it assumes the role
+    /// with, the interceptor counting its attempts.
+    pub(super) overrides: aws_sdk_sts::config::Builder,
     pub(super) role_arn: String,
     pub(super) external_id: Option<String>,
 }
@@ -31,6 +34,8 @@ impl AssumeRole {
             .role_arn(&self.role_arn)
             .role_session_name(SESSION_NAME)
             .set_external_id(self.external_id.clone())
+            .customize()
+            .config_override(self.overrides.clone())
             .send()
             .await
             .map_err(|e| {

@@ -1,7 +1,8 @@
-//! A target's connection to AWS: one SDK configuration (region, credentials, an HTTP
-//! client whose every attempt passes the target's rate `limiter`), and the Cognito and
-//! STS clients made from it, each with the interceptors that count every attempt under
-//! the target's identity (`attempts`) and refuse answers missing what the exporter needs
+//! A target's connection to AWS: one SDK configuration (region, credentials and their
+//! cache, an HTTP client whose every attempt passes the target's rate `limiter`), and the
+//! Cognito and STS clients the targets of a region share, each call of a target setting
+//! on them what is its own, with the interceptors that count every attempt under the
+//! target's identity (`attempts`) and refuse answers missing what the exporter needs
 //! (`members`). `errors` is the fixed vocabulary failures are labelled with.
 //! `destinations` checks, with the same credentials, pace and counters, that the log
 //! destinations a pool names can receive logs.
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -56,6 +58,13 @@ pub struct ClientOptions {
 /// chain (credentials, and region and endpoint where a target gives none) read once per
 /// region. A copy of each per target was most of a target's memory; shared, targets in
 /// one region also reuse each other's connections.
+/// Connections kept open to one endpoint between calls. Every target in a region calls
+/// the same endpoint, so without a bound a fleet keeps as many connections as it ever had
+/// calls in flight at once: thousands at a thousand targets, tens of KiB each, held for
+/// good because a target calls again before they time out. Calls past the idle ones open
+/// a connection and close it after.
+const IDLE_CONNECTIONS_PER_HOST: usize = 16;
+
 #[derive(Clone, Debug)]
 pub(crate) struct ClientBase {
     options: ClientOptions,
@@ -63,12 +72,48 @@ pub(crate) struct ClientBase {
     /// The standard chain as read for each region a target names (`None`: the chain's
     /// own region), until [`ClientBase::read_again`].
     loaded: Arc<tokio::sync::Mutex<HashMap<Option<String>, SdkConfig>>>,
+    /// The clients of each region and endpoint, which its targets share.
+    shared: Arc<tokio::sync::Mutex<HashMap<SharedKey, Shared>>>,
+}
+
+/// The region a target names (`None`: the chain's) and its endpoint, if it gives one.
+type SharedKey = (Option<String>, Option<String>);
+
+/// The Cognito and STS clients the targets of one region and endpoint share: a client
+/// (its runtime plugins, endpoint resolver, retry and signing setup) weighs some 15 KiB,
+/// and a fleet's targets differ only in what each call overrides (see [`Cognito`]).
+#[derive(Clone, Debug)]
+struct Shared {
+    cognito: aws_sdk_cognitoidentityprovider::Client,
+    sts: aws_sdk_sts::Client,
+}
+
+/// A target's Cognito client: the one its region shares, and what each of the target's
+/// calls sets on it (`overrides`: its credentials, its paced HTTP client, its time
+/// limits, the interceptor counting its attempts). Every call goes
+/// `.customize().config_override(cognito.overrides())`.
+#[derive(Clone, Debug)]
+pub(crate) struct Cognito {
+    client: aws_sdk_cognitoidentityprovider::Client,
+    overrides: aws_sdk_cognitoidentityprovider::config::Builder,
+}
+
+impl Cognito {
+    pub(crate) fn client(&self) -> &aws_sdk_cognitoidentityprovider::Client {
+        &self.client
+    }
+
+    /// What the target's call sets on the shared client.
+    pub(crate) fn overrides(&self) -> aws_sdk_cognitoidentityprovider::config::Builder {
+        self.overrides.clone()
+    }
 }
 
 impl ClientBase {
     /// Made once per run: its connections belong to the runtime that opens them.
     pub(crate) fn new(options: ClientOptions) -> Self {
         let http = aws_smithy_http_client::Builder::new()
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST)
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::Ring,
             ))
@@ -77,6 +122,7 @@ impl ClientBase {
             options,
             http,
             loaded: Arc::default(),
+            shared: Arc::default(),
         }
     }
 
@@ -84,6 +130,41 @@ impl ClientBase {
     /// chain again; running ones keep theirs.
     pub(crate) async fn read_again(&self) {
         self.loaded.lock().await.clear();
+        self.shared.lock().await.clear();
+    }
+
+    /// The clients that targets in `region` calling `endpoint_url` share, made at the
+    /// first such target from the standard chain. What is a target's own comes with each
+    /// of its calls.
+    async fn shared(&self, region: Option<&str>, endpoint_url: Option<&str>) -> Shared {
+        let sdk = self.chain(region).await;
+        let key = (region.map(str::to_owned), endpoint_url.map(str::to_owned));
+        let mut shared = self.shared.lock().await;
+        if let Some(clients) = shared.get(&key) {
+            return clients.clone();
+        }
+        let mut builder = sdk
+            .into_builder()
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        if let Some(url) = endpoint_url {
+            builder = builder.endpoint_url(url);
+            builder.insert_origin("endpoint_url", aws_types::origin::Origin::shared_config());
+        }
+        let sdk = builder.build();
+        let clients = Shared {
+            cognito: aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                    .interceptor(RequiredMembers)
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&sdk)
+                    .interceptor(RequiredMembers)
+                    .build(),
+            ),
+        };
+        shared.insert(key, clients.clone());
+        clients
     }
 
     /// The standard chain for targets in `region`, read at the first such target.
@@ -111,6 +192,7 @@ impl ClientBase {
 #[derive(Debug)]
 pub(crate) struct Connection {
     sdk: SdkConfig,
+    shared: Shared,
     /// The identity known before any call: the region, and the account of the role ARN
     /// when there is one.
     provisional: Arc<TargetId>,
@@ -150,6 +232,9 @@ impl Connection {
             target.role_account_id().unwrap_or_default(),
             region,
         ));
+        let shared = base
+            .shared(target.region.as_deref(), target.endpoint_url.as_deref())
+            .await;
         let attempts = Arc::new(AtomicU64::new(0));
         let recorder = AttemptRecorder {
             id: Arc::clone(&provisional),
@@ -158,10 +243,25 @@ impl Connection {
             attempts: Arc::clone(&attempts),
         };
         if let Some(role) = &target.role_arn {
-            sdk = assuming(sdk, role, target.external_id.as_deref(), recorder.clone());
+            sdk = assuming(
+                sdk,
+                &shared.sts,
+                role,
+                target.external_id.as_deref(),
+                recorder.clone(),
+            );
         }
+        // The target's own identity cache. The one the standard chain comes with is the
+        // region's, and holds 64 credential sources: past 64 role targets in a region,
+        // each evicted another's credentials and assumed its role again at nearly every
+        // call (19,235 AssumeRole calls for 1,002 targets' first cycles).
+        let sdk = sdk
+            .into_builder()
+            .identity_cache(IdentityCache::lazy().build())
+            .build();
         Ok(Self {
             sdk,
+            shared,
             provisional,
             recorder,
             limiter,
@@ -230,24 +330,27 @@ impl Connection {
 
     /// The Cognito client of the target `id`, whose attempts (and time waiting on the
     /// limiter) are counted under it, with the time limits of `poll`.
-    pub(crate) fn cognito(
-        &self,
-        id: &TargetId,
-        poll: &PollConfig,
-    ) -> aws_sdk_cognitoidentityprovider::Client {
+    pub(crate) fn cognito(&self, id: &TargetId, poll: &PollConfig) -> Cognito {
         self.limiter.count_waits(self.metrics.limiter_wait(id));
-        aws_sdk_cognitoidentityprovider::Client::from_conf(
-            aws_sdk_cognitoidentityprovider::config::Builder::from(&self.sdk)
+        let mut overrides = aws_sdk_cognitoidentityprovider::config::Builder::default();
+        overrides
+            .set_credentials_provider(self.sdk.credentials_provider())
+            .set_http_client(self.sdk.http_client());
+        if let Some(cache) = self.sdk.identity_cache() {
+            // Without one, an override of the credentials gets a cache for the one call.
+            overrides.set_identity_cache(cache);
+        }
+        Cognito {
+            client: self.shared.cognito.clone(),
+            overrides: overrides
                 .timeout_config(timeouts(poll))
-                .interceptor(RequiredMembers)
                 .interceptor(AttemptRecorder {
                     id: Arc::new(id.clone()),
                     metrics: self.metrics.clone(),
                     limiter: Arc::clone(&self.limiter),
                     attempts: Arc::clone(&self.attempts),
-                })
-                .build(),
-        )
+                }),
+        }
     }
 
     /// The destination checks of the identified target `id`, their attempts counted
@@ -307,22 +410,23 @@ async fn base_config(
     builder.build()
 }
 
-/// `sdk` with credentials from assuming `role` (with the credentials `sdk` had), each
-/// `AssumeRole` attempt counted by `recorder`.
+/// `sdk` with credentials from assuming `role` through the shared `sts` client (with
+/// its credentials, the standard chain's as in `sdk`, and the paced HTTP client and time
+/// limits of `sdk`), each `AssumeRole` attempt counted by `recorder`.
 fn assuming(
     sdk: SdkConfig,
+    sts: &aws_sdk_sts::Client,
     role: &str,
     external_id: Option<&str>,
     recorder: AttemptRecorder,
 ) -> SdkConfig {
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(&sdk)
-            .interceptor(RequiredMembers)
-            .interceptor(recorder)
-            .build(),
-    );
+    let mut overrides = aws_sdk_sts::config::Builder::default();
+    overrides
+        .set_http_client(sdk.http_client())
+        .set_timeout_config(sdk.timeout_config().cloned());
     let provider = AssumeRole {
-        sts,
+        sts: sts.clone(),
+        overrides: overrides.interceptor(recorder),
         role_arn: role.to_owned(),
         external_id: external_id.map(str::to_owned),
     };

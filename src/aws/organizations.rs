@@ -69,8 +69,12 @@ impl Organizations {
             attempts: Arc::new(AtomicU64::new(0)),
         };
         if let Some(role) = &discovery.role_arn {
+            let shared = base
+                .shared(Some(region), discovery.endpoint_url.as_deref())
+                .await;
             sdk = assuming(
                 sdk,
+                &shared.sts,
                 role,
                 discovery.external_id.as_deref(),
                 recorder.clone(),

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use futures_util::{StreamExt, stream};
 use tokio::time::Instant;
@@ -18,8 +17,8 @@ use super::describe;
 use super::discover::{self, Listed, Pool};
 use super::fold::{PoolOutcome, TargetState, fail_all, fold, unix_now};
 use super::report::Report;
-use crate::aws::Limiter;
 use crate::aws::errors::{Failure, NOT_FOUND, is_throttling, label};
+use crate::aws::{Cognito, Limiter};
 use crate::config::{PollConfig, TargetConfig};
 use crate::metrics::ApiMetrics;
 use crate::model::{TargetId, TargetSnapshot};
@@ -39,7 +38,7 @@ pub(crate) struct CycleSummary {
 pub(super) struct Cycle<'a> {
     pub(super) target: &'a TargetConfig,
     pub(super) poll: &'a PollConfig,
-    pub(super) cognito: &'a Client,
+    pub(super) cognito: &'a Cognito,
     pub(super) id: &'a TargetId,
     pub(super) metrics: &'a ApiMetrics,
     /// Pushed later once the cycle knows how many calls it will make.
@@ -215,7 +214,8 @@ impl Cycle<'_> {
         stream::iter(pools)
             .map(|(id, name)| async move {
                 self.pace.admit().await;
-                let outcome = self.read_pool(&id).await;
+                // Boxed once admitted: the slots still waiting for their turn stay small.
+                let outcome = Box::pin(self.read_pool(&id)).await;
                 (id, name, outcome)
             })
             .buffer_unordered(self.poll.concurrency)
@@ -227,8 +227,11 @@ impl Cycle<'_> {
         const OPERATION: &str = "GetLogDeliveryConfiguration";
         let result = self
             .cognito
+            .client()
             .get_log_delivery_configuration()
             .user_pool_id(pool)
+            .customize()
+            .config_override(self.cognito.overrides())
             .send()
             .await;
         match result {

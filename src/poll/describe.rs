@@ -10,15 +10,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::primitives::DateTime;
 use futures_util::{StreamExt, stream};
 use tokio::time::Instant;
 
 use super::convert::{self, Description};
 use super::discover::Listed;
-use crate::aws::Limiter;
 use crate::aws::errors::Failure;
+use crate::aws::{Cognito, Limiter};
 use crate::model::Features;
 
 const OPERATION: &str = "DescribeUserPool";
@@ -79,7 +78,7 @@ pub(super) fn periodic_cap(pools: usize, interval: Duration, describe_interval: 
 
 /// Describes `pools`, at most `concurrency` at once.
 pub(super) async fn describe(
-    cognito: &Client,
+    cognito: &Cognito,
     pace: &Limiter,
     pools: Vec<(Arc<str>, Option<DateTime>)>,
     concurrency: usize,
@@ -87,10 +86,15 @@ pub(super) async fn describe(
     stream::iter(pools)
         .map(|(id, modified)| async move {
             pace.admit().await;
-            let answer = cognito
+            // Boxed once admitted: the slots still waiting for their turn stay small.
+            let call = cognito
+                .client()
                 .describe_user_pool()
                 .user_pool_id(&*id)
-                .send()
+                .customize()
+                .config_override(cognito.overrides())
+                .send();
+            let answer = Box::pin(call)
                 .await
                 .map(|out| convert::description(&out))
                 .map_err(|e| Failure::of(OPERATION, &e));

@@ -5,12 +5,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_sdk_cognitoidentityprovider::primitives::DateTime;
 
-use crate::aws::Connection;
 use crate::aws::errors::Failure;
+use crate::aws::{Cognito, Connection};
 use crate::config::TargetConfig;
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
@@ -67,7 +66,7 @@ pub(super) async fn identify(
 /// The target's pools: listed, or the configured IDs (without a call).
 pub(super) async fn pools(
     target: &TargetConfig,
-    cognito: &Client,
+    cognito: &Cognito,
     id: &TargetId,
     metrics: &ApiMetrics,
 ) -> Result<Discovery, Failure> {
@@ -85,7 +84,11 @@ pub(super) async fn pools(
     Ok(Discovery { pools, calls: 0 })
 }
 
-async fn list(cognito: &Client, id: &TargetId, metrics: &ApiMetrics) -> Result<Discovery, Failure> {
+async fn list(
+    cognito: &Cognito,
+    id: &TargetId,
+    metrics: &ApiMetrics,
+) -> Result<Discovery, Failure> {
     const OPERATION: &str = "ListUserPools";
     let mut found = Discovery::default();
     // Every token the listing was given: one given twice would lead round the same
@@ -98,9 +101,12 @@ async fn list(cognito: &Client, id: &TargetId, metrics: &ApiMetrics) -> Result<D
     loop {
         found.calls += 1;
         let out = cognito
+            .client()
             .list_user_pools()
             .max_results(60)
             .set_next_token(token.take())
+            .customize()
+            .config_override(cognito.overrides())
             .send()
             .await
             .map_err(|e| Failure::of(OPERATION, &e))?;

@@ -27,12 +27,11 @@ mod settings;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::Client;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::Connection;
+use crate::aws::{Cognito, Connection};
 use crate::exposition::{Exposition, Taken, TargetSlot};
 use crate::health::ReadyToken;
 use crate::metrics::{ApiMetrics, PollMetrics};
@@ -61,7 +60,7 @@ pub(crate) struct TargetTask {
 struct Identified {
     id: TargetId,
     slot: TargetSlot,
-    cognito: Client,
+    cognito: Cognito,
     /// The operation time limit `cognito` was made with.
     timeout: Duration,
     /// With `checks.destinations`.
@@ -156,7 +155,9 @@ impl TargetTask {
             );
             let ended = tokio::select! {
                 () = shutdown.cancelled() => return progress.owned(),
-                done = self.cycle(&settings, &mut progress, &deadline) => Some(done),
+                // Boxed: between cycles a target's task keeps only what it needs to start
+                // the next one, not room for a cycle's every step.
+                done = Box::pin(self.cycle(&settings, &mut progress, &deadline)) => Some(done),
                 () = deadline.passed() => None,
             };
             let (snapshot, summary) = match ended {

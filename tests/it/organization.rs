@@ -386,3 +386,42 @@ async fn the_standard_endpoint_variables_apply_below_the_configured_endpoint() {
         assert!(status.success());
     }
 }
+
+/// Every sample of `family` with `operation="{operation}"`, by (account, region).
+fn per_target(text: &str, family: &str, operation: &str) -> BTreeMap<(String, String), f64> {
+    let wanted = format!("operation=\"{operation}\"");
+    text.lines()
+        .filter_map(|l| l.strip_prefix(family)?.strip_prefix('{'))
+        .filter(|l| l.contains(&wanted))
+        .filter_map(|l| {
+            let account = l.split("aws_account_id=\"").nth(1)?.split('"').next()?;
+            let region = l.split("aws_region=\"").nth(1)?.split('"').next()?;
+            let v = l.rsplit(' ').next()?.parse().ok()?;
+            Some(((account.to_owned(), region.to_owned()), v))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_role_targets_in_a_region_each_assume_their_role_once() {
+    // More role targets in each region than a shared credentials cache holds (64): each
+    // keeps its own, so two cycles take one AssumeRole per target, not one per call.
+    let sim = organization(80, 1).await;
+    let (exporter, addr, _file) = start(&discovery(&sim.endpoint_url(), ""), &[]);
+    let targets_expected = 81 * REGIONS.len();
+    let text = scrape_until(addr, "two cycles of every target", |t| {
+        let reads = per_target(
+            t,
+            "cognito_exporter_api_requests_total",
+            "GetLogDeliveryConfiguration",
+        );
+        reads.len() == targets_expected && reads.values().all(|&n| n >= 2.0)
+    })
+    .await;
+    let assumed = per_target(&text, "cognito_exporter_api_requests_total", "AssumeRole");
+    assert_eq!(assumed.len(), targets_expected, "{assumed:?}");
+    let again: Vec<_> = assumed.iter().filter(|(_, n)| **n != 1.0).collect();
+    assert!(again.is_empty(), "assumed more than once: {again:?}");
+    let (status, _) = exporter.terminate();
+    assert!(status.success());
+}
