@@ -19,6 +19,14 @@ use tokio::time::Instant;
 
 use pacer::Pacer;
 
+/// Operations built and under way at once, across every target of the process: what a
+/// fleet's targets, each let go by its own pace at the same moment, would otherwise
+/// hold together (each operation some 100 KiB with its connection while it lasts; a
+/// thousand targets starting their cycles together held over 100 MiB). At 50 ms an
+/// answer, 256 operations still make 5,000 calls a second.
+const IN_FLIGHT: usize = 256;
+static OPERATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(IN_FLIGHT);
+
 /// The resolution of tokio's timer: a sleep ends up to this much after its deadline.
 const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 /// Periods below this end their waits on the [`Pacer`]: a tick's lateness would be more
@@ -196,14 +204,36 @@ impl Limiter {
         started
     }
 
-    /// Returns once no attempt waits for its slot. A caller about to build an operation
-    /// waits here first, so operations (each with its request, signing and retry state,
-    /// some 20 KiB) are built when they are next to go, rather than queued at the limiter
-    /// up to `concurrency` at a time: at a low rate that queue was most of a target's
-    /// memory during a cycle. Periods under 50 ms admit at once: at such rates the queue
-    /// is what keeps the pace (an operation built after the previous one was let go may
-    /// miss its slot), and targets that fast are few.
-    pub(crate) async fn admit(&self) {
+    /// Returns once no attempt waits for its slot and the process has room for one
+    /// more operation ([`IN_FLIGHT`]); the caller builds its operation then and keeps
+    /// the [`Admitted`] until the operation is done. So operations (each with its
+    /// request, signing and retry state) are built when they are next to go, rather
+    /// than queued at the limiter up to `concurrency` at a time: at a low rate that
+    /// queue was most of a target's memory during a cycle. Periods under 50 ms skip the
+    /// wait for the slot: at such rates the queue is what keeps the pace (an operation
+    /// built after the previous one was let go may miss its slot), and targets that fast
+    /// are few.
+    pub(crate) async fn admit(&self) -> Admitted<'static> {
+        self.admit_within(&OPERATIONS).await
+    }
+
+    /// [`Limiter::admit`], with room for operations in `room`.
+    async fn admit_within<'a>(&self, room: &'a tokio::sync::Semaphore) -> Admitted<'a> {
+        loop {
+            self.next_in_line().await;
+            // The semaphore is never closed, so there is always a permit to wait for.
+            let admitted = Admitted {
+                _permit: room.acquire().await.ok(),
+            };
+            // Another of the target's operations may have gone to its slot meanwhile.
+            if self.lock().period < PRECISE_BELOW || self.waiting.load(Ordering::Acquire) == 0 {
+                return admitted;
+            }
+        }
+    }
+
+    /// Returns once no attempt waits for its slot (at once for periods under 50 ms).
+    async fn next_in_line(&self) {
         if self.lock().period < PRECISE_BELOW {
             return;
         }
@@ -246,6 +276,12 @@ impl Limiter {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Room for one operation under way; given back when dropped.
+#[must_use = "the operation is admitted while this is held"]
+pub(crate) struct Admitted<'a> {
+    _permit: Option<tokio::sync::SemaphorePermit<'a>>,
 }
 
 /// An attempt counted as waiting for its slot until it is let go or given up.

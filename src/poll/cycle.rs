@@ -57,7 +57,7 @@ impl Cycle<'_> {
         let mut summary = CycleSummary::default();
         let mut report = Report::default();
         let up;
-        match discover::pools(self.target, self.cognito, self.id, self.metrics).await {
+        match discover::pools(self.target, self.cognito, self.pace, self.id, self.metrics).await {
             Ok(found) => {
                 let (pools, planned) = self.describe(state, found, &mut report).await;
                 let mut outcomes = self.read_pools(pools).await;
@@ -213,7 +213,7 @@ impl Cycle<'_> {
     async fn read_pools(&self, pools: Vec<Pool>) -> Vec<Outcome> {
         stream::iter(pools)
             .map(|(id, name)| async move {
-                self.pace.admit().await;
+                let _admitted = self.pace.admit().await;
                 // Boxed once admitted: the slots still waiting for their turn stay small.
                 let outcome = Box::pin(self.read_pool(&id)).await;
                 (id, name, outcome)

@@ -85,7 +85,7 @@ pub(super) async fn describe(
 ) -> Vec<(Arc<str>, Option<DateTime>, Result<Description, Failure>)> {
     stream::iter(pools)
         .map(|(id, modified)| async move {
-            pace.admit().await;
+            let _admitted = pace.admit().await;
             // Boxed once admitted: the slots still waiting for their turn stay small.
             let call = cognito
                 .client()

@@ -9,7 +9,7 @@ use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_sdk_cognitoidentityprovider::primitives::DateTime;
 
 use crate::aws::errors::Failure;
-use crate::aws::{Cognito, Connection};
+use crate::aws::{Cognito, Connection, Limiter};
 use crate::config::TargetConfig;
 use crate::metrics::ApiMetrics;
 use crate::model::TargetId;
@@ -41,6 +41,7 @@ pub(super) async fn identify(
     metrics: &ApiMetrics,
 ) -> Result<TargetId, Failure> {
     const OPERATION: &str = "GetCallerIdentity";
+    let _admitted = connection.limiter().admit().await;
     match connection.sts().get_caller_identity().send().await {
         Ok(out) => match out.account() {
             Some(account) if !account.is_empty() => Ok(TargetId::new(account, connection.region())),
@@ -67,11 +68,12 @@ pub(super) async fn identify(
 pub(super) async fn pools(
     target: &TargetConfig,
     cognito: &Cognito,
+    pace: &Limiter,
     id: &TargetId,
     metrics: &ApiMetrics,
 ) -> Result<Discovery, Failure> {
     let Some(ids) = &target.user_pools else {
-        return list(cognito, id, metrics).await;
+        return list(cognito, pace, id, metrics).await;
     };
     let pools = ids
         .iter()
@@ -86,6 +88,7 @@ pub(super) async fn pools(
 
 async fn list(
     cognito: &Cognito,
+    pace: &Limiter,
     id: &TargetId,
     metrics: &ApiMetrics,
 ) -> Result<Discovery, Failure> {
@@ -100,6 +103,7 @@ async fn list(
     let mut token: Option<String> = None;
     loop {
         found.calls += 1;
+        let _admitted = pace.admit().await;
         let out = cognito
             .client()
             .list_user_pools()

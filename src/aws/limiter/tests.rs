@@ -242,3 +242,23 @@ async fn a_new_rate_applies_from_the_next_slot_and_keeps_a_slowdown() {
     assert_eq!(limiter.base(), Duration::from_millis(200));
     assert_eq!(limiter.period(), Duration::from_micros(312_500));
 }
+
+#[tokio::test(start_paused = true)]
+async fn operations_of_every_target_wait_for_room_in_the_process() {
+    let room = tokio::sync::Semaphore::new(2);
+    let targets: Vec<Limiter> = (0..3).map(|_| Limiter::on_tokio_timer(5.0)).collect();
+    let first = targets[0].admit_within(&room).await;
+    let _second = targets[1].admit_within(&room).await;
+    let third = targets[2].admit_within(&room);
+    tokio::pin!(third);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(60), third.as_mut())
+            .await
+            .is_err(),
+        "no room while two operations are under way"
+    );
+    drop(first);
+    let _third = tokio::time::timeout(Duration::from_millis(1), third)
+        .await
+        .expect("room once one is done");
+}
