@@ -14,12 +14,19 @@
 #   pacing   one cycle at 15, 100 and 1,000 requests/s (600, 4,000 and 10,000 pools;
 #            cognito-sim limiting to the same rate, burst 1, 1 and 10), against the bound
 #            calls / rate, and the throttled attempts
+#   fleet    an organization in cognito-sim (10 pools in each of 2 regions per account)
+#            discovered at FLEET_ACCOUNTS sizes (about 100 and 1,000 targets), each target
+#            at 5 requests/s: resident memory and its slope per target; at the largest,
+#            the time until ready against the slowest target's bound (its calls / 5) and
+#            against the same fleet with no rate limit (the machine's own limit), how
+#            late the last target's first cycle ends against the median, and gzip and
+#            plain scrapes of its exposition beside nginx serving the same bytes
 #
 # Usage: bench/run.sh [--quick]
 #   --quick  a smoke run: 1,000 pools, 2 s wrk runs, one round, debug binaries (the
 #            figures then mean little; the run checks that every step works)
 # Environment: POOLS, ROUNDS, WRK_DURATION, WRK_THREADS, WRK_CONNECTIONS, RATE,
-# CYCLE_POOLS, PACING (RATE:POOLS:BURST ...), PROFILE (release or debug), BENCH_NO_BUILD=1 (use the built binaries),
+# CYCLE_POOLS, PACING (RATE:POOLS:BURST ...), FLEET_ACCOUNTS (two sizes), PROFILE (release or debug), BENCH_NO_BUILD=1 (use the built binaries),
 # BIN_DIR (take cognito-exporter and cognito-sim from there, e.g. another build profile),
 # BENCH_KEEP=1 (keep the logs, metrics and captures of the run in its temporary directory).
 #
@@ -43,11 +50,13 @@ if ((QUICK)); then
   RATE=${RATE:-50} CYCLE_POOLS=${CYCLE_POOLS:-150} PROFILE=${PROFILE:-debug}
   MEM_INTERVAL=${MEM_INTERVAL:-2s}
   PACING=${PACING:-"15:60:1 100:400:1 1000:1000:10"}
+  FLEET_ACCOUNTS=${FLEET_ACCOUNTS:-"4 24"}
 else
   POOLS=${POOLS:-10000} ROUNDS=${ROUNDS:-3} WRK_DURATION=${WRK_DURATION:-10s}
   RATE=${RATE:-15} CYCLE_POOLS=${CYCLE_POOLS:-600} PROFILE=${PROFILE:-release}
   MEM_INTERVAL=${MEM_INTERVAL:-5s}
   PACING=${PACING:-"15:600:1 100:4000:1 1000:10000:10"}
+  FLEET_ACCOUNTS=${FLEET_ACCOUNTS:-"49 499"}
 fi
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
@@ -227,19 +236,22 @@ http {
   }
 }
 EOF
-"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/out" 2>&1 &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
-wait_for 10 nginx curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics"
-[[ $(curl -sf -D - -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics.gz" | tr -d '\r' |
-  grep -ci '^content-encoding: gzip$') == 1 ]] || die "nginx does not label the gzip body"
+start_nginx() { # serves $WORK/www; sets NGINX_PID
+  "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/out" 2>&1 &
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
+  wait_for 10 nginx curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics"
+  [[ $(curl -sf -D - -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics.gz" | tr -d '\r' |
+    grep -ci '^content-encoding: gzip$') == 1 ]] || die "nginx does not label the gzip body"
+}
+start_nginx
 nginx_pids() { echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"); }
 
 # wrk NAME URL [HEADER]: runs wrk; sets RPS, P50, P99 (ms), REQS, CPU_MS (per request,
 # of the server's processes) and ERRS.
 run_wrk() {
   local name=$1 url=$2 header=${3:-} pids before after out
-  if [[ $url == *"$NGINX_PORT"* ]]; then pids=$(nginx_pids); else pids=$SCRAPE_PID; fi
+  if [[ $url == *":$NGINX_PORT/"* ]]; then pids=$(nginx_pids); else pids=$SCRAPE_PID; fi
   local args=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --timeout 10s --latency)
   [[ -z $header ]] || args+=(-H "$header")
   before=$(cpu_ticks $pids)
@@ -260,32 +272,35 @@ to_ms() {
 }
 
 declare -A R
-for round in $(seq "$ROUNDS"); do
-  for enc in gzip plain; do
-    header=
-    path=/metrics
-    [[ $enc == plain ]] || { header='Accept-Encoding: gzip'; }
-    [[ $enc == plain ]] && npath=/metrics || npath=/metrics.gz
-    say "scrape, round $round/$ROUNDS, $enc: nginx, then the exporter (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION)"
-    run_wrk "nginx-$enc-$round" "http://127.0.0.1:$NGINX_PORT$npath" "$header"
-    R[nginx,$enc,$round]="$RPS $P50 $P99 $CPU_MS"
-    [[ -z $ERRS ]] || die "nginx: $ERRS"
-    run_wrk "exporter-$enc-$round" "http://$SCRAPE_ADDR$path" "$header"
-    R[exporter,$enc,$round]="$RPS $P50 $P99 $CPU_MS"
-    [[ -z $ERRS ]] || die "exporter: $ERRS"
+scrape_rounds() { # SCALE ADDR: wrk rounds against nginx and the exporter at ADDR
+  local scale=$1 addr=$2 round enc header npath
+  for round in $(seq "$ROUNDS"); do
+    for enc in gzip plain; do
+      header=
+      [[ $enc == plain ]] || { header='Accept-Encoding: gzip'; }
+      [[ $enc == plain ]] && npath=/metrics || npath=/metrics.gz
+      say "scrape $scale, round $round/$ROUNDS, $enc: nginx, then the exporter (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION)"
+      run_wrk "$scale-nginx-$enc-$round" "http://127.0.0.1:$NGINX_PORT$npath" "$header"
+      R[$scale,nginx,$enc,$round]="$RPS $P50 $P99 $CPU_MS"
+      [[ -z $ERRS ]] || die "nginx: $ERRS"
+      run_wrk "$scale-exporter-$enc-$round" "http://$addr/metrics" "$header"
+      R[$scale,exporter,$enc,$round]="$RPS $P50 $P99 $CPU_MS"
+      [[ -z $ERRS ]] || die "exporter: $ERRS"
+    done
   done
-done
+}
+scrape_rounds pools "$SCRAPE_ADDR"
 SCRAPE_RSS=$(rss_kib "$SCRAPE_PID" VmRSS)
 SCRAPE_HWM=$(rss_kib "$SCRAPE_PID" VmHWM)
 stop "$NGINX_PID"
 stop "$SCRAPE_PID"
 
 # The round whose ratio is the median, per encoding.
-pick_round() {
-  local enc=$1 round
+pick_round() { # SCALE ENCODING
+  local scale=$1 enc=$2 round
   for round in $(seq "$ROUNDS"); do
-    read -r e _ <<<"${R[exporter,$enc,$round]}"
-    read -r n _ <<<"${R[nginx,$enc,$round]}"
+    read -r e _ <<<"${R[$scale,exporter,$enc,$round]}"
+    read -r n _ <<<"${R[$scale,nginx,$enc,$round]}"
     awk -v e="$e" -v n="$n" -v r="$round" 'BEGIN {printf "%.4f %s\n", e / n, r}'
   done | sort -n | awk '{a[NR] = $2} END {print a[int((NR + 1) / 2)]}'
 }
@@ -373,6 +388,90 @@ MEM_FILE=$(rss_kib "$MEM_PID" RssFile)
 MEM_DURATION=$(metric "$(curl -sf "http://$MEM_ADDR/metrics")" cognito_exporter_poll_duration_seconds)
 stop "$MEM_PID"
 
+# --- a fleet ------------------------------------------------------------------------------
+# fleet_run NAME ACCOUNTS RATE: an organization of ACCOUNTS members and its management
+# account, 10 pools in each of 2 regions, discovered by one exporter polling each target
+# at RATE/s (one cycle: the interval is an hour). Sets FLEET_PID, FLEET_ADDR, FLEET_T0
+# (its start), FLEET_READY (seconds from then to /-/ready), FLEET_TEXT (a scrape then)
+# and FLEET_SIM_PID.
+fleet_run() {
+  local name=$1 accounts=$2 rate=$3
+  start_sim "sim-$name" --region us-east-1 --accounts "$accounts" --pools 10
+  FLEET_SIM_PID=${PIDS[-1]}
+  cat >"$WORK/$name.yml" <<EOF
+poll:
+  interval: 1h
+  requests_per_second: $rate
+discovery:
+  organizations:
+    member_role_arn: "arn:aws:iam::{account_id}:role/cognito-exporter"
+    regions: [eu-west-1, us-east-1]
+    endpoint_url: http://$SIM_ADDR
+EOF
+  FLEET_T0=$(date +%s.%N)
+  AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
+    "$EXPORTER_BIN" --config.file "$WORK/$name.yml" --web.listen-address 127.0.0.1:0 \
+    --log.format logfmt >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  FLEET_PID=$!
+  PIDS+=("$FLEET_PID")
+  wait_for 30 "$name to listen" grep -qs 'msg=listening' "$WORK/$name.err"
+  FLEET_ADDR=$(sed -n 's/.*msg=listening address=\([^ ]*\).*/\1/p' "$WORK/$name.err" | head -1)
+  wait_for 900 "every target of $name to finish its first cycle" ready "$FLEET_ADDR"
+  FLEET_READY=$(awk -v a="$FLEET_T0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+  FLEET_TEXT=$(curl -sf "http://$FLEET_ADDR/metrics")
+}
+# fleet_stats TEXT T0 RATE: targets, the most calls of one target, its bound (calls /
+# RATE), and the seconds from T0 to the median and to the last end of a first cycle.
+fleet_stats() {
+  awk -v t0="$2" -v rate="$3" '
+    function target(line) {
+      match(line, /aws_account_id="[^"]*",aws_region="[^"]*"/)
+      return substr(line, RSTART, RLENGTH)
+    }
+    /^cognito_exporter_api_requests_total\{/ { calls[target($0)] += $NF }
+    /^cognito_exporter_last_poll_timestamp_seconds\{/ { ends[++n] = $NF - t0 }
+    END {
+      for (t in calls) if (calls[t] > most) most = calls[t]
+      # An insertion sort: mawk has no asort.
+      for (i = 2; i <= n; i++) {
+        v = ends[i]
+        for (j = i - 1; j >= 1 && ends[j] > v; j--) ends[j + 1] = ends[j]
+        ends[j + 1] = v
+      }
+      printf "%d %d %.1f %.1f %.1f\n", n, most, most / rate, ends[int((n + 1) / 2)], ends[n]
+    }' <<<"$1"
+}
+
+declare -a FLEET_ROWS=()
+read -r small_accounts large_accounts <<<"$FLEET_ACCOUNTS"
+for accounts in $small_accounts $large_accounts; do
+  say "fleet: $accounts accounts and the management account, 2 regions, 10 pools each, 5 requests/s per target"
+  fleet_run "fleet$accounts" "$accounts" 5
+  sleep 10
+  rss=$(rss_kib "$FLEET_PID" VmRSS)
+  read -r f_targets f_calls f_bound f_median f_last <<<"$(fleet_stats "$FLEET_TEXT" "$FLEET_T0" 5)"
+  FLEET_ROWS+=("$f_targets $rss $FLEET_READY $f_calls $f_bound $f_median $f_last")
+  if [[ $accounts == "$large_accounts" ]]; then
+    say "fleet: scrapes of the exposition of $f_targets targets"
+    curl -sf -o "$WORK/www/metrics" "http://$FLEET_ADDR/metrics"
+    curl -sf -H 'Accept-Encoding: gzip' -o "$WORK/www/metrics.gz" "http://$FLEET_ADDR/metrics"
+    FLEET_PLAIN_BYTES=$(stat -c %s "$WORK/www/metrics")
+    FLEET_GZIP_BYTES=$(stat -c %s "$WORK/www/metrics.gz")
+    FLEET_SERIES=$(grep -vc '^#' "$WORK/www/metrics" || true)
+    start_nginx
+    SCRAPE_PID=$FLEET_PID
+    scrape_rounds fleet "$FLEET_ADDR"
+    stop "$NGINX_PID"
+  fi
+  stop "$FLEET_PID"
+  stop "$FLEET_SIM_PID"
+done
+say "fleet: $large_accounts accounts again, without a rate limit (the machine's own limit)"
+fleet_run fleet-unlimited "$large_accounts" 10000
+FLEET_UNLIMITED_READY=$FLEET_READY
+stop "$FLEET_PID"
+stop "$FLEET_SIM_PID"
+
 # --- the table --------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
 row() { printf '| %-40s | %-30s | %-24s | %-8s | %-26s |\n' "$@"; }
@@ -387,15 +486,15 @@ row "body at $POOLS pools ($SERIES series)" \
   "$(awk -v p="$PLAIN_BYTES" -v g="$GZIP_BYTES" 'BEGIN {printf "%.2f MB, gzip %.3f MB", p / 1e6, g / 1e6}')" \
   "" "" "~10 MB; gzip < 1 MB"
 for enc in gzip plain; do
-  round=$(pick_round "$enc")
-  read -r e_rps e_p50 e_p99 e_cpu <<<"${R[exporter,$enc,$round]}"
-  read -r n_rps n_p50 n_p99 n_cpu <<<"${R[nginx,$enc,$round]}"
+  round=$(pick_round pools "$enc")
+  read -r e_rps e_p50 e_p99 e_cpu <<<"${R[pools,exporter,$enc,$round]}"
+  read -r n_rps n_p50 n_p99 n_cpu <<<"${R[pools,nginx,$enc,$round]}"
   row "scrape $enc: requests/s (p50/p99 ms)" "$e_rps ($e_p50/$e_p99)" "nginx $n_rps ($n_p50/$n_p99)" \
     "$(ratio "$e_rps" "$n_rps")" ">= 1.0x nginx"
   row "scrape $enc: CPU ms per request" "$e_cpu" "nginx $n_cpu" "$(ratio "$e_cpu" "$n_cpu")" "report"
   for r in $(seq "$ROUNDS"); do
-    read -r e_rps _ <<<"${R[exporter,$enc,$r]}"
-    read -r n_rps _ <<<"${R[nginx,$enc,$r]}"
+    read -r e_rps _ <<<"${R[pools,exporter,$enc,$r]}"
+    read -r n_rps _ <<<"${R[pools,nginx,$enc,$r]}"
     ROUND_RATIOS[$enc]+="$(ratio "$e_rps" "$n_rps") "
   done
 done
@@ -413,6 +512,29 @@ row "RSS at $POOLS pools, peak" "$(mib "$MEM_HWM")" "" "" "report"
 row "RSS at $POOLS pools, after the wrk runs" "$(mib "$SCRAPE_RSS") (peak $(mib "$SCRAPE_HWM"))" "" "" "report"
 row "RSS at 10 pools, steady" "$(mib "$SMALL_RSS") (anon $(mib "$SMALL_ANON"))" "file $(mib "$SMALL_FILE")" "" "<= 12 MiB"
 row "CPU s per cycle at $POOLS pools" "$CYCLE_CPU (cycle ${MEM_DURATION} s)" "" "" "report"
+read -r s_targets s_rss _ <<<"${FLEET_ROWS[0]}"
+read -r l_targets l_rss l_ready l_calls l_bound l_median l_last <<<"${FLEET_ROWS[1]}"
+row "fleet: RSS at $s_targets targets" "$(mib "$s_rss")" "" "" "report"
+row "fleet: RSS at $l_targets targets" "$(mib "$l_rss")" "" "" "<= 64 MiB"
+row "fleet: RSS per target, $s_targets to $l_targets" \
+  "$(awk -v a="$s_rss" -v b="$l_rss" -v m="$s_targets" -v n="$l_targets" \
+    'BEGIN {printf "%.1f KiB", (b - a) / (n - m)}')" "" "" "<= 32 KiB"
+row "fleet: ready at $l_targets targets, s" "$l_ready" "bound $l_bound ($l_calls calls)" \
+  "$(ratio "$l_ready" "$l_bound")" "report"
+row "fleet: ready without a rate limit, s" "$FLEET_UNLIMITED_READY" "" \
+  "$(ratio "$l_ready" "$FLEET_UNLIMITED_READY")" "report"
+row "fleet: first cycles end, median / last, s" "$l_median / $l_last" "" \
+  "$(ratio "$l_last" "$l_median")" "<= 2x"
+row "fleet: body at $l_targets targets ($FLEET_SERIES series)" \
+  "$(awk -v p="$FLEET_PLAIN_BYTES" -v g="$FLEET_GZIP_BYTES" \
+    'BEGIN {printf "%.2f MB, gzip %.3f MB", p / 1e6, g / 1e6}')" "" "" "report"
+for enc in gzip plain; do
+  round=$(pick_round fleet "$enc")
+  read -r e_rps e_p50 e_p99 _ <<<"${R[fleet,exporter,$enc,$round]}"
+  read -r n_rps n_p50 n_p99 _ <<<"${R[fleet,nginx,$enc,$round]}"
+  row "fleet: scrape $enc, requests/s (p50/p99 ms)" "$e_rps ($e_p50/$e_p99)" \
+    "nginx $n_rps ($n_p50/$n_p99)" "$(ratio "$e_rps" "$n_rps")" ">= 1.0x nginx"
+done
 echo
 for enc in gzip plain; do
   echo "scrape $enc ratio, each round: ${ROUND_RATIOS[$enc]}"
