@@ -120,9 +120,12 @@ sleep $((2 * secs + 5))
 
 printf '\n%-6s %8s %16s %16s %18s\n' shard targets "ready after (s)" "RSS ready (MiB)" "RSS 2 cycles (MiB)"
 for ((n = 0; n < SHARDS; n++)); do
-  curl -fs "http://127.0.0.1:${EXP_PORT[n]}/metrics" >"$WORK/shard-$n.prom"
+  # Memory first, and a compressed scrape as Prometheus asks: an uncompressed one keeps
+  # the exposition's text for a while.
+  rss=$(rss_mib "${EXP_PID[n]}")
+  curl -fs --compressed "http://127.0.0.1:${EXP_PORT[n]}/metrics" >"$WORK/shard-$n.prom"
   targets=$(awk '/^cognito_exporter_targets / { print $2 }' "$WORK/shard-$n.prom")
-  printf '%-6s %8s %16s %16s %18s\n' "$n" "$targets" "${READY_S[n]}" "${RSS_READY[n]}" "$(rss_mib "${EXP_PID[n]}")"
+  printf '%-6s %8s %16s %16s %18s\n' "$n" "$targets" "${READY_S[n]}" "${RSS_READY[n]}" "$rss"
 done
 
 python3 - "$WORK" "$SHARDS" "$ACCOUNTS" "$REGIONS" <<'PY'

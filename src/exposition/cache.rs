@@ -153,8 +153,19 @@ pub fn render_target(
         out: Vec::new(),
         rendered: 0,
     };
-    let mut families: Vec<Vec<Block>> = vec![Vec::new(); count];
-    for block in blocks(&snapshot.pools) {
+    // Sized to fit: kept until the next cycle, for every target, and a `Vec` grown one
+    // push at a time holds room for four blocks where a small target has one.
+    let pool_blocks: Vec<&[PoolRecord]> = blocks(&snapshot.pools).collect();
+    let mut families: Vec<Vec<Block>> = (0..count)
+        .map(|i| {
+            Vec::with_capacity(if i < POOL_FAMILIES.len() {
+                pool_blocks.len()
+            } else {
+                1
+            })
+        })
+        .collect();
+    for block in pool_blocks {
         for (i, family) in POOL_FAMILIES.iter().enumerate() {
             families[i].push(r.pools(family, block, &old[i])?);
         }

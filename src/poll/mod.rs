@@ -169,7 +169,8 @@ impl TargetTask {
                 Some(Err(Stop::Taken(taken))) => {
                     let owned = progress.owned();
                     drop(progress);
-                    self.conflicted(&settings, &taken, shutdown).await;
+                    // Boxed: the task need not keep room for it all along.
+                    Box::pin(self.conflicted(&settings, &taken, shutdown)).await;
                     return owned;
                 }
                 Some(Err(Stop::OtherShard(id))) => {
