@@ -123,6 +123,7 @@ impl TargetTask {
             ..Progress::default()
         };
         let mut next = Instant::now();
+        let mut first = true;
         loop {
             // New settings move the next cycle to their interval, counted from the last
             // cycle's start (`next` less the old interval and its jitter is close enough:
@@ -193,9 +194,18 @@ impl TargetTask {
             };
             self.publish(&settings, &mut progress, &snapshot, &summary);
             self.ready.done();
-            // A slow cycle delays the next one; cycles never overlap.
-            next = (started + settings.poll.interval + jitter(settings.poll.interval))
-                .max(Instant::now());
+            // A slow cycle delays the next one; cycles never overlap. After the first,
+            // which every target runs at once to be ready, the next comes at a random
+            // point of the interval: a fleet's targets then call in turn across it rather
+            // than all together at every interval (what the process holds during a cycle
+            // is the fleet's peak, and the allocator keeps the peak).
+            let wait = if first {
+                first = false;
+                settings.poll.interval.mul_f64(rand::random::<f64>())
+            } else {
+                settings.poll.interval + jitter(settings.poll.interval)
+            };
+            next = (started + wait).max(Instant::now());
         }
     }
 
