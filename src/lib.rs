@@ -62,13 +62,13 @@ pub enum RunError {
     Io(#[from] std::io::Error),
 }
 
-/// Polls every target and serves `/metrics` on `listener` until `shutdown`; then stops
+/// Polls every target and serves `/metrics` on every one of `listeners` until `shutdown`; then stops
 /// accepting, lets in-flight scrapes finish and stops the pollers. `SIGHUP` (and
 /// `/-/reload`, when the server allows it) reads the configuration again with
 /// `reloader`.
 pub async fn run(
     config: Config,
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     server: ServerOptions,
     fleet: FleetOptions,
     shutdown: CancellationToken,
@@ -118,7 +118,7 @@ pub async fn run(
         reloads,
         fleet.shard,
     ));
-    let served = http::serve(listener, app, shutdown).await;
+    let served = http::serve(listeners, app, shutdown).await;
     poll_shutdown.cancel();
     if let Err(e) = fleet_task.await
         && e.is_panic()

@@ -29,13 +29,14 @@ struct Args {
     /// Validate the configuration (and the web configuration file) and exit.
     #[arg(long = "config.check")]
     config_check: bool,
-    /// Address to listen on; ":PORT" listens on every interface, IPv4 and IPv6.
+    /// Address to listen on; ":PORT" listens on every interface, IPv4 and IPv6. Give it
+    /// more than once to listen on several addresses, each serving the same endpoints.
     #[arg(
         long = "web.listen-address",
         default_value = ":9866",
         value_name = "ADDR"
     )]
-    listen_address: String,
+    listen_address: Vec<String>,
     /// Path under which metrics are served.
     #[arg(
         long = "web.telemetry-path",
@@ -151,10 +152,10 @@ fn main() -> ExitCode {
             }
         },
     };
-    let listen = match ListenAddress::parse(&args.listen_address) {
-        Ok(addr) => Some(addr),
+    let listen = match listen_addresses(&args.listen_address) {
+        Ok(addrs) => Some(addrs),
         Err(e) => {
-            problems.push(format!("--web.listen-address: {e}"));
+            problems.push(e);
             None
         }
     };
@@ -257,13 +258,16 @@ fn main() -> ExitCode {
         }
     };
     // Before anything else starts: an address taken is a start-up error like a bad flag.
-    let listener = match runtime.block_on(http::listen(listen)) {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen");
-            return ExitCode::from(CONFIG_ERROR);
+    let mut listeners = Vec::with_capacity(listen.len());
+    for address in listen {
+        match runtime.block_on(http::listen(address)) {
+            Ok(listener) => listeners.push(listener),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen");
+                return ExitCode::from(CONFIG_ERROR);
+            }
         }
-    };
+    }
     let simulator_listener = if args.demo {
         match runtime.block_on(tokio::net::TcpListener::bind(simulator_address)) {
             Ok(listener) => Some(listener),
@@ -277,7 +281,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(serve(
         config,
-        listener,
+        listeners,
         server,
         simulator_listener,
         shard,
@@ -297,7 +301,7 @@ fn main() -> ExitCode {
 
 async fn serve(
     config: Config,
-    listener: tokio::net::TcpListener,
+    listeners: Vec<tokio::net::TcpListener>,
     server: ServerOptions,
     simulator_listener: Option<tokio::net::TcpListener>,
     shard: Shard,
@@ -315,17 +319,19 @@ async fn serve(
     let demo = simulator_listener.is_some();
     let (config, clients, simulator) = simulator::start(config, simulator_listener).await?;
     let demo_endpoint = simulator::endpoint(simulator.as_ref());
-    let local = listener.local_addr()?;
-    tracing::info!(
-        address = %local,
-        telemetry_path = %server.telemetry_path,
-        version = cognito_exporter::VERSION,
-        targets = config.targets.len(),
-        discovery = config.discovery.is_some(),
-        shard = shard.ordinal(),
-        total_shards = shard.total(),
-        "listening"
-    );
+    // One line per address, each with everything a reader of the first wants.
+    for listener in &listeners {
+        tracing::info!(
+            address = %listener.local_addr()?,
+            telemetry_path = %server.telemetry_path,
+            version = cognito_exporter::VERSION,
+            targets = config.targets.len(),
+            discovery = config.discovery.is_some(),
+            shard = shard.ordinal(),
+            total_shards = shard.total(),
+            "listening"
+        );
+    }
     if demo {
         tracing::warn!(
             "demo mode: polling the built-in Cognito simulator; every value is simulated, no AWS account is polled"
@@ -355,9 +361,23 @@ async fn serve(
         reloader: Some(reloader),
         hangups,
     };
-    let served = cognito_exporter::run(config, listener, server, fleet, shutdown).await;
+    let served = cognito_exporter::run(config, listeners, server, fleet, shutdown).await;
     simulator::stop(simulator);
     served
+}
+
+/// The addresses of every `--web.listen-address`: each must parse, and none may be
+/// given twice (port 0 excepted: each such address gets a port of its own).
+fn listen_addresses(given: &[String]) -> Result<Vec<ListenAddress>, String> {
+    let mut addrs: Vec<ListenAddress> = Vec::with_capacity(given.len());
+    for arg in given {
+        let addr = ListenAddress::parse(arg).map_err(|e| format!("--web.listen-address: {e}"))?;
+        if addr.port() != 0 && addrs.contains(&addr) {
+            return Err(format!("--web.listen-address: {arg:?} is given twice"));
+        }
+        addrs.push(addr);
+    }
+    Ok(addrs)
 }
 
 /// The warnings of the web configuration file, if one was given.

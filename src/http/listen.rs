@@ -22,6 +22,14 @@ pub enum ListenAddress {
 }
 
 impl ListenAddress {
+    /// The port listened on (0: one the kernel picks).
+    pub fn port(&self) -> u16 {
+        match self {
+            Self::EveryInterface(port) => *port,
+            Self::Address(addr) => addr.port(),
+        }
+    }
+
     /// `:PORT` listens on every interface; otherwise `HOST:PORT`. The error says what
     /// is wrong with `addr`, quoting it.
     pub fn parse(addr: &str) -> Result<Self, String> {

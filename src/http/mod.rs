@@ -91,10 +91,11 @@ impl Default for ServerOptions {
     }
 }
 
-/// Serves until `shutdown`, then stops accepting, lets in-flight requests finish within
-/// the grace period, and returns.
+/// Serves on every one of `listeners` until `shutdown`, then stops accepting, lets
+/// in-flight requests finish within the grace period, and returns. Every listener serves
+/// the same endpoints, with the same limits, TLS and auth.
 pub(crate) async fn serve(
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     app: Arc<App>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
@@ -103,11 +104,35 @@ pub(crate) async fn serve(
         app.options.header_read_timeout,
         app.options.max_header_bytes,
     );
-    let mut pacing = accept::Pacing::default();
+    // One accept loop per listener, each pacing its own failures; the connections they
+    // accept are served here, under one count and one graceful shutdown. Dropping the
+    // set stops them and closes their sockets.
+    let (accepted, mut incoming) = tokio::sync::mpsc::channel(listeners.len().max(1));
+    let mut loops = tokio::task::JoinSet::new();
+    for listener in listeners {
+        let accepted = accepted.clone();
+        loops.spawn(async move {
+            let mut pacing = accept::Pacing::default();
+            loop {
+                let connection = accept::next(|| listener.accept(), &mut pacing).await;
+                if accepted.send(connection).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    drop(accepted);
     loop {
         let (stream, peer) = tokio::select! {
             () = shutdown.cancelled() => break,
-            accepted = accept::next(|| listener.accept(), &mut pacing) => accepted,
+            connection = incoming.recv() => match connection {
+                Some(connection) => connection,
+                // No listener at all: nothing to serve until shutdown.
+                None => {
+                    shutdown.cancelled().await;
+                    break;
+                }
+            },
         };
         let Some(admitted) = app.limits.admit() else {
             // Every connection has a request in flight.
@@ -125,7 +150,7 @@ pub(crate) async fn serve(
         ));
     }
     app.stopping();
-    drop(listener);
+    loops.shutdown().await;
     if tokio::time::timeout(app.options.shutdown_grace, graceful.shutdown())
         .await
         .is_err()

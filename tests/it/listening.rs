@@ -109,3 +109,63 @@ async fn out_of_file_descriptors_accept_backs_off_and_warns_once() {
     let (status, log) = exporter.terminate();
     assert_eq!(status.code(), Some(0), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listen_address_serves_the_same_endpoints_until_shutdown() {
+    let mut exporter = Running::spawn(binary(&[
+        "--demo",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--log.format",
+        "json",
+    ]));
+    let ports = [exporter.listening_port(), exporter.listening_port()];
+    assert_ne!(ports[0], ports[1], "two sockets");
+    let addrs = ports.map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    for addr in addrs {
+        wait_until(
+            "ready on every address",
+            Duration::from_secs(30),
+            async || match try_request(addr, "GET", "/-/ready", &[]).await {
+                Ok(reply) if reply.status == 200 => Ok(()),
+                Ok(reply) => Err(format!("{addr}/-/ready answered {}", reply.status)),
+                Err(e) => Err(e),
+            },
+        )
+        .await;
+        let metrics = request(addr, "GET", "/metrics", &[]).await;
+        assert_eq!(metrics.status, 200, "{addr}");
+        let text = String::from_utf8_lossy(&metrics.body);
+        assert!(
+            text.contains("cognito_log_destination_configured{"),
+            "{addr} serves the exposition"
+        );
+    }
+    let (status, log) = exporter.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+    for addr in addrs {
+        assert!(
+            TcpStream::connect(addr).await.is_err(),
+            "{addr} closed with the process"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listen_address_given_twice_is_refused() {
+    let exporter = Running::spawn(binary(&[
+        "--demo",
+        "--web.listen-address",
+        "127.0.0.1:9",
+        "--web.listen-address",
+        "127.0.0.1:9",
+    ]));
+    let (status, log) = exporter.exit();
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(
+        log.contains("--web.listen-address") && log.contains("\"127.0.0.1:9\" is given twice"),
+        "{log}"
+    );
+}

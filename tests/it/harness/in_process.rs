@@ -186,7 +186,7 @@ fn start_config_on(listener: TcpListener, config: Config, server: ServerOptions)
     };
     let task = tokio::spawn(cognito_exporter::run(
         config,
-        listener,
+        vec![listener],
         server,
         fleet,
         shutdown.clone(),
