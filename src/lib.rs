@@ -82,7 +82,10 @@ pub async fn run(
     } else {
         metrics::register_build_info(&mut registry, VERSION, REVISION);
     }
-    metrics::process::register(&mut registry);
+    let http_metrics = server.exporter_metrics.then(|| {
+        metrics::process::register(&mut registry);
+        metrics::http::HttpMetrics::register(&mut registry)
+    });
     let exposition = Arc::new(Exposition::new(registry)?);
     let readiness = Arc::new(Readiness::new(0));
     // Holds readiness until the first set of targets has started.
@@ -117,6 +120,7 @@ pub async fn run(
         server,
         reloads,
         fleet.shard,
+        http_metrics,
     ));
     let served = http::serve(listeners, app, shutdown).await;
     poll_shutdown.cancel();

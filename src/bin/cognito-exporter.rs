@@ -56,6 +56,9 @@ struct Args {
     /// reloads it).
     #[arg(long = "web.enable-lifecycle")]
     enable_lifecycle: bool,
+    /// Leave out the exporter's own process_* and cognito_exporter_http_* metrics.
+    #[arg(long = "web.disable-exporter-metrics")]
+    disable_exporter_metrics: bool,
     /// Web configuration file (TLS, basic auth, headers), in the Prometheus exporter format.
     #[arg(long = "web.config.file", value_name = "PATH")]
     web_config_file: Option<PathBuf>,
@@ -238,6 +241,7 @@ fn main() -> ExitCode {
         demo: args.demo,
         security,
         enable_lifecycle: args.enable_lifecycle,
+        exporter_metrics: !args.disable_exporter_metrics,
         ..ServerOptions::default()
     };
     let reload_from = (args.config_file.clone(), flags);

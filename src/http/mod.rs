@@ -66,6 +66,9 @@ pub struct ServerOptions {
     pub security: Option<WebSecurity>,
     /// Whether `/-/reload` may reload the configuration (`--web.enable-lifecycle`).
     pub enable_lifecycle: bool,
+    /// Whether the process and HTTP metrics are exported (off with
+    /// `--web.disable-exporter-metrics`).
+    pub exporter_metrics: bool,
 }
 
 impl Default for ServerOptions {
@@ -87,6 +90,7 @@ impl Default for ServerOptions {
             demo: false,
             security: None,
             enable_lifecycle: false,
+            exporter_metrics: true,
         }
     }
 }

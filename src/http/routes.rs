@@ -16,6 +16,7 @@ use super::status::StatusPage;
 use crate::exposition::Exposition;
 use crate::health::Readiness;
 use crate::lifecycle::{self, Reloads};
+use crate::metrics::http::{Handler, HttpMetrics};
 use crate::shard::Shard;
 
 /// What the request handlers share.
@@ -30,6 +31,8 @@ pub(crate) struct App {
     status: StatusPage,
     /// Where `/-/reload` sends its requests.
     reloads: Reloads,
+    /// The server's own metrics, unless `--web.disable-exporter-metrics`.
+    metrics: Option<HttpMetrics>,
 }
 
 impl App {
@@ -39,11 +42,13 @@ impl App {
         options: ServerOptions,
         reloads: Reloads,
         shard: Shard,
+        metrics: Option<HttpMetrics>,
     ) -> Self {
         Self {
             exposition,
             readiness,
             reloads,
+            metrics,
             limits: Arc::new(Limits::new(&options)),
             status: StatusPage::new(&options, shard),
             options,
@@ -60,7 +65,23 @@ impl App {
 
 /// Routes a request that arrived on `conn`.
 pub(super) async fn handle(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
+    let in_flight = app.metrics.as_ref().map(HttpMetrics::begin);
     let mut response = route(app, conn, req).await;
+    if let Some(metrics) = &app.metrics {
+        let bytes = if req.method() == Method::HEAD {
+            0
+        } else {
+            hyper::body::Body::size_hint(response.body())
+                .exact()
+                .unwrap_or(0)
+        };
+        metrics.answered(
+            handler(app, req.uri().path()),
+            response.status().as_u16(),
+            bytes,
+        );
+    }
+    drop(in_flight);
     if let Some(security) = &app.options.security {
         response.headers_mut().extend(
             security
@@ -70,6 +91,18 @@ pub(super) async fn handle(app: &App, conn: &Handle, req: &Request<Incoming>) ->
         );
     }
     response
+}
+
+/// The fixed name of what serves `path`.
+fn handler(app: &App, path: &str) -> Handler {
+    match path {
+        p if p == app.options.telemetry_path => Handler::Metrics,
+        "/" => Handler::Landing,
+        "/-/healthy" => Handler::Healthy,
+        "/-/ready" => Handler::Ready,
+        RELOAD => Handler::Reload,
+        _ => Handler::Other,
+    }
 }
 
 async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {

@@ -12,6 +12,7 @@
 pub(crate) mod api;
 pub(crate) mod families;
 pub(crate) mod fleet;
+pub(crate) mod http;
 pub(crate) mod poll;
 pub mod process;
 

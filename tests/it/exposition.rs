@@ -338,3 +338,61 @@ async fn openmetrics_when_asked_classic_text_otherwise_gzip_when_accepted() {
         Some(gz.body.len())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_counts_its_requests_by_handler_and_code() {
+    let sim = simulator().await;
+    let exporter = start(vec![target(&sim)], fast_poll()).await;
+    let addr = exporter.addr;
+    assert_eq!(request(addr, "GET", "/-/healthy", &[]).await.status, 200);
+    assert_eq!(
+        request(addr, "GET", "/a/path/of/the/client/s?choosing=1", &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(request(addr, "GET", "/", &[]).await.status, 200);
+    let scrape = request(addr, "GET", "/metrics", &[]).await;
+    let series = |handler: &str, code: u16| {
+        format!(r#"cognito_exporter_http_requests_total{{handler="{handler}",code="{code}"}}"#)
+    };
+    // The exporter's own metrics are encoded at most once a second.
+    let text = scrape_until(addr, "the requests counted", |t| {
+        value(t, &series("healthy", 200)) == Some(1.0)
+            && value(t, &series("other", 404)) == Some(1.0)
+            && value(t, &series("landing", 200)) == Some(1.0)
+            && value(t, &series("metrics", 200)).is_some_and(|n| n >= 1.0)
+    })
+    .await;
+    let bytes = value(
+        &text,
+        r#"cognito_exporter_http_response_size_bytes_total{handler="metrics"}"#,
+    )
+    .expect("bytes by handler");
+    assert!(bytes >= scrape.body.len() as f64, "{bytes} bytes\n{text}");
+    assert!(
+        value(&text, "cognito_exporter_http_requests_in_flight").is_some(),
+        "{text}"
+    );
+    assert!(!text.contains("/a/path"), "no series from a client's path");
+
+    let quiet = start_with(
+        vec![target(&sim)],
+        fast_poll(),
+        cognito_exporter::http::ServerOptions {
+            exporter_metrics: false,
+            ..cognito_exporter::http::ServerOptions::default()
+        },
+    )
+    .await;
+    let text = scrape_until(quiet.addr, "the first cycle", |t| {
+        t.contains("cognito_exporter_target_up{")
+    })
+    .await;
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("process_") || l.starts_with("cognito_exporter_http_")),
+        "left out:\n{text}"
+    );
+}

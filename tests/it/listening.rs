@@ -169,3 +169,29 @@ async fn a_listen_address_given_twice_is_refused() {
         "{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_exporter_metrics_leaves_out_process_and_http_metrics() {
+    let mut exporter = Running::spawn(binary(&[
+        "--demo",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--web.disable-exporter-metrics",
+        "--log.format",
+        "json",
+    ]));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, exporter.listening_port()));
+    let text = crate::harness::scrape_until(addr, "the demo's first cycle", |t| {
+        t.contains("cognito_log_destination_configured{")
+    })
+    .await;
+    assert!(text.contains("cognito_exporter_build_info{"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("process_") || l.starts_with("cognito_exporter_http_")),
+        "left out:\n{text}"
+    );
+    let (status, log) = exporter.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+}
