@@ -23,9 +23,10 @@
 //!   prometheus: $2y$10$...         # bcrypt hashes
 //! ```
 //!
-//! Differences from the toolkit, each reported by name at load: TLS10/TLS11, cipher
-//! suites and curves rustls does not implement (CBC, RC4, 3DES, static RSA, P-521), and
-//! `rate_limit`, are rejected. An empty `tls_server_config` means plain HTTP; one with
+//! Differences from the toolkit, each reported by name at load: TLS10/TLS11, curves
+//! rustls does not implement (P-521) and `rate_limit` are rejected; cipher suites it does
+//! not implement (CBC, RC4, 3DES, static RSA) are left out with a warning, and rejected
+//! only when nothing listed can be offered. An empty `tls_server_config` means plain HTTP; one with
 //! any key must name a certificate and key (the toolkit quietly falls back to HTTP).
 //!
 //! The server says what the file does not, in a [`ServerInfo`]: its name (in messages),

@@ -169,6 +169,11 @@ const GO_ONLY_SUITES: [&str; 16] = [
     "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
 ];
 
+/// Whether `name` is a suite Go offers and rustls does not implement.
+pub(crate) fn go_only_suite(name: &str) -> bool {
+    GO_ONLY_SUITES.contains(&name)
+}
+
 pub(crate) fn cipher_suite(name: &str) -> Result<CipherChoice, String> {
     if let Some((_, suite)) = tls12_suites().into_iter().find(|(n, _)| *n == name) {
         return Ok(CipherChoice::Tls12(suite));

@@ -68,11 +68,13 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
     }
 
     let http_section = present(root.get("http_server_config"));
+    let mut warnings: Vec<String> = Vec::new();
     let mut context = Context {
         base_dir,
         reader: &mut reader,
         walk: &mut walk,
         alpn: server.alpn(http2_setting(http_section)),
+        warnings: &mut warnings,
     };
     let tls = present(root.get("tls_server_config"))
         .and_then(|v| context.tls_section(v, "tls_server_config"));
@@ -88,9 +90,13 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
     if !walk.is_empty() {
         return Err(problems_in(path, walk));
     }
-    let warnings = cost_warning(&basic_auth_users)
-        .map(|warning| format!("{}: basic_auth_users: {warning}", path.display()))
+    let warnings = warnings
         .into_iter()
+        .map(|warning| format!("{}: {warning}", path.display()))
+        .chain(
+            cost_warning(&basic_auth_users)
+                .map(|warning| format!("{}: basic_auth_users: {warning}", path.display())),
+        )
         .collect();
     Ok(WebConfig {
         path: path.to_path_buf(),
@@ -141,6 +147,8 @@ pub(crate) struct Context<'a> {
     pub(crate) base_dir: &'a Path,
     pub(crate) reader: &'a mut Reader,
     pub(crate) walk: &'a mut Walk,
+    /// What is accepted but worth saying at start, each prefixed with its key.
+    pub(crate) warnings: &'a mut Vec<String>,
     pub(crate) alpn: Vec<Vec<u8>>,
 }
 

@@ -272,14 +272,38 @@ impl Context<'_> {
         }
         let mut suites = Vec::new();
         let mut failed = false;
+        // Suites Go offers and rustls never will (CBC, RC4, 3DES, static RSA): a file
+        // shared with Go exporters may list them beside ones both offer.
+        let mut go_only = Vec::new();
+        let mut tls13 = false;
         for (key, name) in names {
             match names::cipher_suite(&name) {
                 Ok(CipherChoice::Tls12(s)) if !suites.contains(&s) => suites.push(s),
-                Ok(_) => {}
+                Ok(CipherChoice::Tls12(_)) => {}
+                Ok(CipherChoice::Tls13) => tls13 = true,
+                Err(_) if names::go_only_suite(&name) => go_only.push((key, name)),
                 Err(e) => {
                     failed = true;
                     self.walk.report(key, e);
                 }
+            }
+        }
+        if !go_only.is_empty() {
+            if suites.is_empty() && !tls13 {
+                // Nothing listed can be offered: refused, naming each.
+                failed = true;
+                for (key, name) in go_only {
+                    self.walk
+                        .report(key, names::cipher_suite(&name).err().unwrap_or_default());
+                }
+            } else {
+                let listed: Vec<&str> = go_only.iter().map(|(_, n)| n.as_str()).collect();
+                self.warnings.push(format!(
+                    "{}: {} cannot be offered (rustls implements no CBC, RC4, 3DES or \
+                     static-RSA suite); the others listed are",
+                    child(path, "cipher_suites"),
+                    listed.join(", ")
+                ));
             }
         }
         if !failed && suites.is_empty() && max_version == Some(TlsVersion::Tls12) {

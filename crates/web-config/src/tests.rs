@@ -417,3 +417,51 @@ async fn authorize_is_open_without_users() {
     assert_eq!(security.authorize(&http::HeaderMap::new()).await, Ok(()));
     assert!(security.tls_acceptor().is_none());
 }
+
+#[test]
+fn suites_rustls_cannot_offer_are_named_in_a_warning_and_refused_only_when_alone() {
+    let pki = Pki::new();
+    let tls = |suites: &str| {
+        format!(
+            "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  \
+             cipher_suites: [{suites}]\n"
+        )
+    };
+    // A file shared with Go exporters: CBC beside a suite both offer.
+    let path = pki.config(&tls(
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, \
+         TLS_RSA_WITH_AES_256_CBC_SHA",
+    ));
+    let config = load(&path).expect("starts with the suites it can offer");
+    assert_eq!(
+        config
+            .tls
+            .as_ref()
+            .and_then(|t| t.cipher_suites.as_ref())
+            .map(Vec::len),
+        Some(1),
+        "offers the GCM suite alone"
+    );
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    let warning = &config.warnings[0];
+    assert!(
+        warning.contains("tls_server_config.cipher_suites")
+            && warning.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_256_CBC_SHA")
+            && warning.contains("cannot be offered"),
+        "{warning}"
+    );
+
+    // Nothing listed can be offered: refused, each suite named.
+    let path = pki.config(&tls(
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_256_CBC_SHA",
+    ));
+    let errors = errors_of(&path);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].starts_with("tls_server_config.cipher_suites[0]: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA is not supported"), "{errors:?}");
+    assert!(
+        errors[1].starts_with(
+            "tls_server_config.cipher_suites[1]: TLS_RSA_WITH_AES_256_CBC_SHA is not supported"
+        ),
+        "{errors:?}"
+    );
+}
