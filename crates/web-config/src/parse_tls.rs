@@ -112,32 +112,29 @@ impl Context<'_> {
                 .ok()
         });
         let ca = self.pem(dict, path, "client_ca", "client_ca_file", false);
-        let client_cas = ca.as_ref().and_then(|p| {
-            pem::ca_bundle(&p.data)
-                .map_err(|e| self.walk.report(p.key.as_str(), e))
-                .ok()
-        });
-
         let client_auth = match self.text(dict, path, "client_auth_type") {
             None => Some(ClientAuth::default()),
             Some(name) => ClientAuth::parse(&name)
                 .map_err(|e| self.walk.report(key_path("client_auth_type"), e))
                 .ok(),
         };
-        if let Some(policy) = client_auth {
-            if policy.verifies() && ca.is_none() {
-                self.walk.report(
-                    key_path("client_ca_file"),
-                    format!("required when client_auth_type is {}", policy.name()),
-                );
+        let client_cas = match (&ca, client_auth) {
+            (Some(p), _) => pem::ca_bundle(&p.data)
+                .map_err(|e| self.walk.report(p.key.as_str(), e))
+                .ok(),
+            // As Go does: verified against the system's trust store.
+            (None, Some(policy)) if policy.verifies() => {
+                self.system_roots(&key_path("client_auth_type"), policy)
             }
-            if policy == ClientAuth::NoClientCert && ca.is_some() {
-                self.walk.report(
-                    key_path("client_auth_type"),
-                    "client CAs are configured but client_auth_type is NoClientCert, so no \
-                     client certificate would be asked for; set a client_auth_type",
-                );
-            }
+            _ => None,
+        };
+        let system_roots = ca.is_none() && client_cas.is_some();
+        if client_auth == Some(ClientAuth::NoClientCert) && ca.is_some() {
+            self.walk.report(
+                key_path("client_auth_type"),
+                "client CAs are configured but client_auth_type is NoClientCert, so no \
+                 client certificate would be asked for; set a client_auth_type",
+            );
         }
 
         let mut version = |key: &str, default: TlsVersion| {
@@ -225,6 +222,7 @@ impl Context<'_> {
             prefer_server_order,
             allowed_sans: allowed_sans.clone(),
             alpn: self.alpn.clone(),
+            hint_roots: !system_roots,
         };
         match tls::server_config(parts) {
             Ok(server_config) => Some(TlsSettings {
@@ -257,6 +255,38 @@ impl Context<'_> {
                 None
             }
         }
+    }
+
+    /// The system's trust store, for a verifying `policy` without `client_ca_file`, with
+    /// a warning at `key` that any publicly trusted certificate passes; `None` (and a
+    /// problem) when the store holds no certificate.
+    fn system_roots(&mut self, key: &str, policy: ClientAuth) -> Option<rustls::RootCertStore> {
+        let found = rustls_native_certs::load_native_certs();
+        let mut roots = rustls::RootCertStore::empty();
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 {
+            let why = found
+                .errors
+                .first()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            self.walk.report(
+                key.replace("client_auth_type", "client_ca_file"),
+                format!(
+                    "not given, and the system's trust store, which client_auth_type {} then \
+                     verifies client certificates against, has no certificate{why}",
+                    policy.name()
+                ),
+            );
+            return None;
+        }
+        self.warnings.push(format!(
+            "{key}: {} without client_ca_file: client certificates are verified against \
+             the system's trust store ({added} certificates), as Go does, so a certificate \
+             any public CA issued passes; set client_ca_file to the CA of your clients",
+            policy.name()
+        ));
+        Some(roots)
     }
 
     /// The TLS 1.2 suites listed, in order; `None` when the key is absent or empty.

@@ -217,12 +217,13 @@ fn tls_section_requires_cert_and_key_and_consistent_client_auth() {
     let got = errors_of(
         &pki.config("tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n"),
     );
+    // Without client_ca_file the system's trust store verifies (see
+    // `a_verifying_mode_without_client_cas_uses_the_system_trust_store`).
     assert_eq!(
-        got,
+        &got[..2],
         [
             "tls_server_config.cert_file: required (or cert with inline PEM)",
             "tls_server_config.key_file: required (or key with inline PEM)",
-            "tls_server_config.client_ca_file: required when client_auth_type is RequireAndVerifyClientCert",
         ]
     );
     let got = errors_of(&pki.config(
@@ -464,4 +465,41 @@ fn suites_rustls_cannot_offer_are_named_in_a_warning_and_refused_only_when_alone
         ),
         "{errors:?}"
     );
+}
+
+#[test]
+fn a_verifying_mode_without_client_cas_uses_the_system_trust_store() {
+    let pki = Pki::new();
+    let path = pki.config(
+        "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  \
+         client_auth_type: VerifyClientCertIfGiven\n",
+    );
+    // What the machine's store holds decides which of the two outcomes is right.
+    let system = rustls_native_certs::load_native_certs().certs.len();
+    match load(&path) {
+        Ok(config) => {
+            assert!(system > 0, "loaded without a CA while the store is empty");
+            assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+            let warning = &config.warnings[0];
+            assert!(
+                warning.contains("tls_server_config.client_auth_type: VerifyClientCertIfGiven without client_ca_file")
+                    && warning.contains("system's trust store")
+                    && warning.contains("any public CA"),
+                "{warning}"
+            );
+        }
+        Err(errors) => {
+            assert_eq!(
+                system, 0,
+                "refused with {system} certificates in the store: {errors}"
+            );
+            let text = errors.to_string();
+            assert!(
+                text.contains(
+                    "tls_server_config.client_ca_file: not given, and the system's trust store"
+                ),
+                "{text}"
+            );
+        }
+    }
 }

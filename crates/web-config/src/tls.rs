@@ -21,6 +21,9 @@ pub(crate) struct TlsParts {
     pub(crate) key: PrivateKeyDer<'static>,
     pub(crate) client_auth: ClientAuth,
     pub(crate) client_cas: Option<RootCertStore>,
+    /// Whether the handshake names the client CAs (not the system's whole trust store,
+    /// which Go does not name either).
+    pub(crate) hint_roots: bool,
     pub(crate) min_version: TlsVersion,
     pub(crate) max_version: TlsVersion,
     /// TLS 1.2 suites in preference order; `None` keeps rustls' list.
@@ -79,6 +82,11 @@ pub(crate) fn server_config(parts: TlsParts) -> Result<Arc<ServerConfig>, BuildE
                 builder.allow_unauthenticated()
             } else {
                 builder
+            };
+            let builder = if parts.hint_roots {
+                builder
+            } else {
+                builder.clear_root_hint_subjects()
             };
             builder
                 .build()
