@@ -138,6 +138,16 @@ async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Bo
         }
         _ => {}
     }
+    // `rate_limit` of the web configuration, across every client; the probes above are
+    // exempt, as from `--web.max-requests`.
+    if let Some(security) = &app.options.security
+        && !security.admit_request()
+    {
+        return text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "429 too many requests (rate_limit in --web.config.file)\n",
+        );
+    }
     if let Some(security) = &app.options.security
         && let Err(rejection) = security.authorize(req.headers()).await
     {

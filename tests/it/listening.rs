@@ -195,3 +195,39 @@ async fn disable_exporter_metrics_leaves_out_process_and_http_metrics() {
     let (status, log) = exporter.terminate();
     assert_eq!(status.code(), Some(0), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_config_rate_limit_answers_429_past_its_burst_but_never_to_probes() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let web = dir.path().join("web.yml");
+    std::fs::write(&web, "rate_limit:\n  interval: 1h\n  burst: 2\n").expect("write");
+    let mut exporter = Running::spawn(binary(&[
+        "--demo",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--web.config.file",
+        web.to_str().expect("a UTF-8 path"),
+        "--log.format",
+        "json",
+    ]));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, exporter.listening_port()));
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(request(addr, "GET", "/metrics", &[]).await.status);
+    }
+    assert_eq!(codes, [200, 200, 429], "a burst of 2, then one an hour");
+    assert_eq!(
+        request(addr, "GET", "/", &[]).await.status,
+        429,
+        "across paths"
+    );
+    for probe in ["/-/healthy", "/-/ready"] {
+        let status = request(addr, "GET", probe, &[]).await.status;
+        assert!(
+            status == 200 || status == 503,
+            "{probe} is exempt: {status}"
+        );
+    }
+    let (status, log) = exporter.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+}

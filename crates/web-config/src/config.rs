@@ -30,6 +30,9 @@ pub struct WebConfig {
     pub headers: HeaderMap,
     /// `basic_auth_users`: user name → bcrypt hash. Empty means no authentication.
     pub basic_auth_users: BTreeMap<String, BcryptHash>,
+    /// `rate_limit`: requests across every client; `None` when absent or limiting
+    /// nothing.
+    pub rate_limit: Option<crate::RateLimit>,
     /// What loads but weakens something (users' hashes of different costs), one
     /// message each, naming the file: for the serving program to log once at start (the
     /// reloader logs those of a reloaded file). No message contains a secret.

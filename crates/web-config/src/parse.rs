@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use config_walk::{Walk, child, present};
 use figment::providers::{Format, Yaml};
@@ -15,10 +16,11 @@ use super::headers;
 use super::server::ServerInfo;
 use super::{WebConfigErrors, problems_in};
 
-const TOP_KEYS: [&str; 3] = [
+const TOP_KEYS: [&str; 4] = [
     "tls_server_config",
     "http_server_config",
     "basic_auth_users",
+    "rate_limit",
 ];
 
 const HTTP_KEYS: [&str; 2] = ["http2", "headers"];
@@ -53,16 +55,7 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
         other => walk.any_mapping("", other).unwrap_or(&empty),
     };
     for (key, value) in root {
-        if key == "rate_limit" {
-            walk.report(
-                key,
-                format!(
-                    "not supported by {} (the exporter-toolkit's request rate limiter); \
-                     remove it, or rate-limit in front of the exporter",
-                    server.name()
-                ),
-            );
-        } else if !TOP_KEYS.contains(&key.as_str()) {
+        if !TOP_KEYS.contains(&key.as_str()) {
             walk.unknown_key(key, value, &TOP_KEYS);
         }
     }
@@ -82,6 +75,7 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
         Some(v) => context.http_section(v, "http_server_config"),
         None => (true, HeaderMap::new()),
     };
+    let rate_limit = present(root.get("rate_limit")).and_then(|v| context.rate_limit(v));
     let basic_auth_users = match present(root.get("basic_auth_users")) {
         Some(v) => users(v, "basic_auth_users", context.walk),
         None => BTreeMap::new(),
@@ -104,6 +98,7 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
         http2,
         headers,
         basic_auth_users,
+        rate_limit,
         warnings,
         sources: reader.finish(),
         server: server.clone(),
@@ -177,6 +172,45 @@ impl Context<'_> {
         present(dict.get(key))
             .and_then(|v| self.walk.boolean(&child(path, key), v))
             .unwrap_or(default)
+    }
+
+    /// `rate_limit`: `interval` (a duration: "1s", "500ms", "1m30s") and `burst` (a
+    /// whole number); `None` when it limits nothing or is wrong (reported).
+    fn rate_limit(&mut self, value: &Value) -> Option<crate::RateLimit> {
+        const PATH: &str = "rate_limit";
+        let dict = self.walk.mapping(PATH, value, &["interval", "burst"])?;
+        let interval = match self.text(dict, PATH, "interval") {
+            None => Some(Duration::ZERO),
+            Some(text) => humantime::parse_duration(&text)
+                .map_err(|_| {
+                    self.walk.report(
+                        child(PATH, "interval"),
+                        format!("{text:?} is not a duration such as 1s, 500ms or 1m30s"),
+                    );
+                })
+                .ok(),
+        };
+        let burst = match present(dict.get("burst")) {
+            None => Some(0),
+            Some(v) => self
+                .walk
+                .scalar_text(&child(PATH, "burst"), v)
+                .and_then(|text| {
+                    text.parse::<u32>()
+                        .map_err(|_| {
+                            self.walk.report(
+                                child(PATH, "burst"),
+                                format!("{text:?}: expected a whole number of requests, 0 or more"),
+                            );
+                        })
+                        .ok()
+                }),
+        };
+        let limit = crate::RateLimit {
+            interval: interval?,
+            burst: burst?,
+        };
+        limit.limits().then_some(limit)
     }
 
     fn http_section(&mut self, value: &Value, path: &str) -> (bool, HeaderMap) {

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::auth::BasicAuth;
 use super::config::WebConfig;
 use super::parse::load;
+use super::rate::Bucket;
 use super::rejection::AuthRejection;
 use super::server::ServerInfo;
 use super::{WebConfigErrors, problems_in};
@@ -50,6 +51,8 @@ struct Active {
     headers: Arc<HeaderMap>,
     /// `None`: no users configured, requests are not authenticated.
     auth: Option<BasicAuth>,
+    /// `rate_limit`, full again at every reload that applies.
+    requests: Option<Bucket>,
 }
 
 impl Active {
@@ -61,6 +64,7 @@ impl Active {
                 .map(|tls| TlsAcceptor::from(tls.server_config())),
             headers: Arc::new(config.headers.clone()),
             auth: BasicAuth::new(config.basic_auth_users.clone()),
+            requests: config.rate_limit.and_then(Bucket::new),
             config: Arc::new(config),
         }
     }
@@ -119,6 +123,18 @@ impl WebSecurity {
                 AuthRejection::new(failure, active.config.server.challenge().clone())
             }),
         }
+    }
+
+    /// Whether `rate_limit` lets one more request in now (always, without one). Refused
+    /// requests should be answered 429; the serving program decides which requests
+    /// count (probes need not).
+    pub fn admit_request(&self) -> bool {
+        self.shared
+            .active
+            .load()
+            .requests
+            .as_ref()
+            .is_none_or(|bucket| bucket.take(std::time::Instant::now()))
     }
 
     /// Headers to add to every response, 401s included (`http_server_config.headers`).

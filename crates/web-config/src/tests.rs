@@ -181,13 +181,15 @@ fn every_problem_is_reported_at_once_each_naming_its_key() {
          \x20 bob: hunter2\n\
          \x20 'eve:x': $2y$04$abcdefghijklmnopqrstuu5Zc0bM8V9yCwsxtnOMRA1mlz6Kn0Kgu\n\
          rate_limit:\n\
-         \x20 interval: 1s\n\
+         \x20 interval: soon\n\
+         \x20 burst: -1\n\
          extra: true\n",
     );
     let missing = pki.path("missing.crt");
     let expected = [
-        "extra: unknown key (expected one of: tls_server_config, http_server_config, basic_auth_users)".to_string(),
-        "rate_limit: not supported by demo-exporter (the exporter-toolkit's request rate limiter); remove it, or rate-limit in front of the exporter".to_string(),
+        "extra: unknown key (expected one of: tls_server_config, http_server_config, basic_auth_users, rate_limit)".to_string(),
+        "rate_limit.burst: \"-1\": expected a whole number of requests, 0 or more".to_string(),
+        "rate_limit.interval: \"soon\" is not a duration such as 1s, 500ms or 1m30s".to_string(),
         "tls_server_config.colour: unknown key (expected one of: cert, cert_file, key, key_file, client_ca, client_ca_file, client_auth_type, min_version, max_version, cipher_suites, curve_preferences, prefer_server_cipher_suites, client_allowed_sans)".to_string(),
         format!("tls_server_config.cert_file: cannot read {}: No such file or directory (os error 2)", missing.display()),
         "tls_server_config.key: set only one of key and key_file".to_string(),
