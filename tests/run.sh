@@ -42,6 +42,7 @@ tools() {
   command -v curl >/dev/null || apt_missing+=(curl ca-certificates)
   command -v openssl >/dev/null || apt_missing+=(openssl)
   python3 -c 'import ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
+  command -v systemd-socket-activate >/dev/null || apt_missing+=(systemd)
   if ((${#apt_missing[@]})); then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
@@ -161,6 +162,73 @@ web_config_example() {
     echo "run.sh: a client without a certificate was served" >&2
     return 1
   fi
+  # A client certificate as `openssl x509 -req` makes it without -extfile: X.509
+  # version 1, which rustls refuses. The handshake fails, and the log says why, and how
+  # to issue a version 3 one.
+  openssl req -new -key "$dir/client.key" -subj "/CN=prometheus" 2>/dev/null |
+    openssl x509 -req -days 1 -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -set_serial 7 -out "$dir/client-v1.crt" 2>/dev/null
+  openssl x509 -in "$dir/client-v1.crt" -noout -text | grep -q 'Version: 1 '
+  if curl -sf -o /dev/null --cacert "$dir/ca.crt" --cert "$dir/client-v1.crt" --key "$dir/client.key" \
+    -u "prometheus:$password" "https://localhost:$port/metrics"; then
+    echo "run.sh: a client with an X.509 v1 certificate was served" >&2
+    return 1
+  fi
+  wait_for 10 grep -q 'level=warn.*X.509 version 1.*reissue it as version 3' "$TMP/tls.err" ||
+    { echo "run.sh: no warning about the v1 client certificate:" >&2; cat "$TMP/tls.err" >&2; return 1; }
+  # HTTP/2 by ALPN, as Prometheus' scraper asks for it; HTTP/1.1 still; and with
+  # `http2: false` in the file, HTTP/1.1 to a client asking for HTTP/2.
+  local version
+  version=$(curl -sf --http2 -o /dev/null -w '%{http_version}' "${tls[@]}" -u "prometheus:$password" "https://localhost:$port/metrics")
+  [[ $version == 2 ]] || { echo "run.sh: curl --http2 was served HTTP/$version" >&2; return 1; }
+  version=$(curl -sf --http1.1 -o /dev/null -w '%{http_version}' "${tls[@]}" -u "prometheus:$password" "https://localhost:$port/metrics")
+  [[ $version == 1.1 ]] || { echo "run.sh: curl --http1.1 was served HTTP/$version" >&2; return 1; }
+  sed 's/^  # http2: true/  http2: false/' "$dir/web-config.test.yml" >"$dir/web-config.http1.yml"
+  grep -q '^  http2: false' "$dir/web-config.http1.yml"
+  port=$(free_port)
+  "$bin/cognito-exporter" --demo --web.listen-address "127.0.0.1:$port" \
+    --web.config.file "$dir/web-config.http1.yml" 2>"$TMP/tls-http1.err" &
+  PIDS+=($!)
+  wait_for 60 curl -sf "${tls[@]}" "https://localhost:$port/-/healthy" ||
+    { cat "$TMP/tls-http1.err" >&2; return 1; }
+  version=$(curl -sf --http2 -o /dev/null -w '%{http_version}' "${tls[@]}" -u "prometheus:$password" "https://localhost:$port/metrics")
+  [[ $version == 1.1 ]] || { echo "run.sh: with http2: false, curl --http2 was served HTTP/$version" >&2; return 1; }
+}
+
+# Socket activation as systemd does it, with systemd's own systemd-socket-activate: it
+# holds two sockets and starts the exporter at the first connection, handing both over.
+# Both serve; SIGTERM ends the exporter cleanly; the flag without sockets is refused.
+socket_activation() {
+  local a b pid code
+  a=$(free_port)
+  b=$(free_port)
+  systemd-socket-activate -l "127.0.0.1:$a" -l "127.0.0.1:$b" \
+    "$bin/cognito-exporter" --demo --web.systemd-socket >"$TMP/activated.out" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  # The first connection starts the exporter; it is answered once the exporter runs.
+  wait_for 60 curl -sf "http://127.0.0.1:$a/-/healthy" || { cat "$TMP/activated.out" >&2; return 1; }
+  wait_for 60 curl -sf "http://127.0.0.1:$b/-/ready" || { cat "$TMP/activated.out" >&2; return 1; }
+  curl -sf "http://127.0.0.1:$a/metrics" | grep -q '^cognito_log_destination_configured{'
+  curl -sf "http://127.0.0.1:$b/metrics" | grep -q '^cognito_log_destination_configured{'
+  local listening
+  listening=$(grep -c 'msg=listening' "$TMP/activated.out" || true)
+  [[ $listening == 2 ]] || { echo "run.sh: $listening listening lines, not 2" >&2; cat "$TMP/activated.out" >&2; return 1; }
+  grep -q "Execing $bin/cognito-exporter" "$TMP/activated.out"
+  kill -TERM "$pid"
+  code=0
+  wait "$pid" || code=$?
+  [[ $code == 0 ]] || { echo "run.sh: the activated exporter exited $code after SIGTERM" >&2; return 1; }
+  if curl -s -o /dev/null "http://127.0.0.1:$a/-/healthy"; then
+    echo "run.sh: 127.0.0.1:$a still answers after the exporter stopped" >&2
+    return 1
+  fi
+  code=0
+  env -u LISTEN_FDS -u LISTEN_PID "$bin/cognito-exporter" --demo --web.systemd-socket 2>"$TMP/no-socket.err" || code=$?
+  if [[ $code != 2 ]] || ! grep -q -- '--web.systemd-socket: no socket passed by systemd' "$TMP/no-socket.err"; then
+    echo "run.sh: --web.systemd-socket without sockets exited $code:" >&2
+    cat "$TMP/no-socket.err" >&2
+    return 1
+  fi
 }
 
 ecosystem() { EXPORTER_BIN="$bin/cognito-exporter" REQUIRE_LIVE=1 bash tests/ecosystem/check.sh; }
@@ -188,6 +256,7 @@ STEPS=(
   "cognito-sim against boto3:sim_boto3"
   "the README's simulator commands, with the aws CLI:readme_simulator"
   "the example web configuration, with test certificates:web_config_example"
+  "socket activation, with systemd-socket-activate:socket_activation"
   "monitoring stack, with the real tools:ecosystem"
   "benchmark smoke (bench/run.sh --quick: every step runs; the figures are not judged):bench_smoke"
   "fleet benchmark smoke (bench/fleet.sh, 10 accounts across 2 shards):fleet_smoke"

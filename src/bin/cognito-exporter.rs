@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use cognito_exporter::config::{self, Config, FlagOverrides};
 use cognito_exporter::http::{self, ListenAddress, ServerOptions};
 use cognito_exporter::lifecycle::Reloader;
@@ -17,7 +18,7 @@ use cognito_exporter::logging::{self, LogFormat};
 use cognito_exporter::shard::Shard;
 use cognito_exporter::{FleetOptions, RunError};
 use tokio_util::sync::CancellationToken;
-use web_config::{ServerInfo, WebSecurity};
+use web_config::WebSecurity;
 
 /// Prometheus exporter for the log-delivery configuration of Amazon Cognito user pools.
 #[derive(Debug, Parser)]
@@ -37,6 +38,10 @@ struct Args {
         value_name = "ADDR"
     )]
     listen_address: Vec<String>,
+    /// Serve on the sockets systemd passes (socket activation: LISTEN_FDS, LISTEN_PID)
+    /// instead of listening on --web.listen-address.
+    #[arg(long = "web.systemd-socket")]
+    systemd_socket: bool,
     /// Path under which metrics are served.
     #[arg(
         long = "web.telemetry-path",
@@ -124,7 +129,10 @@ const VERSION_LINE: &str = concat!(
 const CONFIG_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // First, while this is the only thread: taking them unsets LISTEN_FDS.
+    let activated = (args.systemd_socket && !args.config_check).then(http::systemd_sockets);
     logging::init(&args.log_level, args.log_format);
     let flags = FlagOverrides {
         interval: args.poll_interval.clone(),
@@ -145,9 +153,7 @@ fn main() -> ExitCode {
     };
     let security = match &args.web_config_file {
         None => None,
-        // Named in messages and as the basic-auth realm; ALPN offers only http/1.1, the
-        // one protocol the server speaks.
-        Some(path) => match WebSecurity::from_file(path, &ServerInfo::new("cognito-exporter")) {
+        Some(path) => match WebSecurity::from_file(path, &http::server_info()) {
             Ok(security) => Some(security),
             Err(errors) => {
                 problems.push(errors.to_string());
@@ -155,12 +161,20 @@ fn main() -> ExitCode {
             }
         },
     };
-    let listen = match listen_addresses(&args.listen_address) {
-        Ok(addrs) => Some(addrs),
-        Err(e) => {
-            problems.push(e);
+    let listen = match activated {
+        Some(Ok(sockets)) => Some(Listen::Activated(sockets)),
+        Some(Err(e)) => {
+            problems.push(format!("--web.systemd-socket: {e}"));
             None
         }
+        None if args.systemd_socket => Some(Listen::Activated(Vec::new())),
+        None => match listen_addresses(&args.listen_address) {
+            Ok(addrs) => Some(Listen::Addresses(addrs)),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
     };
     if !args.telemetry_path.starts_with('/')
         || matches!(
@@ -234,6 +248,13 @@ fn main() -> ExitCode {
     for warning in web_warnings(security.as_ref()) {
         tracing::warn!("{warning}");
     }
+    if args.systemd_socket
+        && matches.value_source("listen_address") == Some(ValueSource::CommandLine)
+    {
+        tracing::warn!(
+            "--web.listen-address is ignored with --web.systemd-socket: serving on the sockets systemd passed"
+        );
+    }
     let server = ServerOptions {
         telemetry_path: args.telemetry_path.clone(),
         max_requests: args.max_requests,
@@ -262,13 +283,29 @@ fn main() -> ExitCode {
         }
     };
     // Before anything else starts: an address taken is a start-up error like a bad flag.
-    let mut listeners = Vec::with_capacity(listen.len());
-    for address in listen {
-        match runtime.block_on(http::listen(address)) {
-            Ok(listener) => listeners.push(listener),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen");
-                return ExitCode::from(CONFIG_ERROR);
+    let mut listeners = Vec::new();
+    match listen {
+        Listen::Addresses(addresses) => {
+            for address in addresses {
+                match runtime.block_on(http::listen(address)) {
+                    Ok(listener) => listeners.push(listener),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen");
+                        return ExitCode::from(CONFIG_ERROR);
+                    }
+                }
+            }
+        }
+        Listen::Activated(sockets) => {
+            let _runtime = runtime.enter();
+            for socket in sockets {
+                match tokio::net::TcpListener::from_std(socket) {
+                    Ok(listener) => listeners.push(listener),
+                    Err(e) => {
+                        tracing::error!(error = %e, "--web.systemd-socket: cannot serve a socket systemd passed");
+                        return ExitCode::from(CONFIG_ERROR);
+                    }
+                }
             }
         }
     }
@@ -368,6 +405,12 @@ async fn serve(
     let served = cognito_exporter::run(config, listeners, server, fleet, shutdown).await;
     simulator::stop(simulator);
     served
+}
+
+/// Where the server listens: the addresses given, or the sockets systemd passed.
+enum Listen {
+    Addresses(Vec<ListenAddress>),
+    Activated(Vec<std::net::TcpListener>),
 }
 
 /// The addresses of every `--web.listen-address`: each must parse, and none may be

@@ -12,14 +12,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use web_config::WebSecurity;
 
+use super::handshake;
 use super::limits::{Admitted, Shared};
 use super::routes::{self, App};
 
@@ -28,7 +29,7 @@ pub(super) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     app: Arc<App>,
-    http: http1::Builder,
+    http: Builders,
     watcher: Watcher,
     admitted: Admitted,
 ) {
@@ -60,7 +61,7 @@ pub(super) async fn serve(
         .and_then(WebSecurity::tls_acceptor)
     {
         None => {
-            let conn = http.serve_connection(TokioIo::new(io), service);
+            let conn = http.http1.serve_connection(TokioIo::new(io), service);
             drive(watcher.watch(conn), &shared, write_timeout).await
         }
         Some(acceptor) => {
@@ -74,7 +75,7 @@ pub(super) async fn serve(
                 done = handshake => match done {
                     Ok(Ok(tls)) => tls,
                     Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        handshake::failed(peer, &e);
                         return;
                     }
                     Err(_) => {
@@ -83,8 +84,15 @@ pub(super) async fn serve(
                     }
                 },
             };
-            let conn = http.serve_connection(TokioIo::new(tls), service);
-            drive(watcher.watch(conn), &shared, write_timeout).await
+            // HTTP/2 only when the client asked for it by ALPN, which the web
+            // configuration offers unless its `http2` says false.
+            if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                let conn = http.http2.serve_connection(TokioIo::new(tls), service);
+                drive(watcher.watch(conn), &shared, write_timeout).await
+            } else {
+                let conn = http.http1.serve_connection(TokioIo::new(tls), service);
+                drive(watcher.watch(conn), &shared, write_timeout).await
+            }
         }
     };
     match ended {
@@ -218,11 +226,28 @@ impl Drop for Metered {
     }
 }
 
-/// The options a connection's HTTP/1 server needs.
-pub(super) fn builder(header_read_timeout: Duration, max_header_bytes: usize) -> http1::Builder {
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
+/// Requests one HTTP/2 connection may have under way at once. A scraper sends one at a
+/// time; the bound keeps one client from taking every `--web.max-requests` place.
+const MAX_STREAMS: u32 = 8;
+
+/// The servers a connection may speak: HTTP/1.1, or HTTP/2 when TLS negotiated it.
+#[derive(Clone)]
+pub(super) struct Builders {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+/// The options a connection's HTTP servers need.
+pub(super) fn builders(header_read_timeout: Duration, max_header_bytes: usize) -> Builders {
+    let mut http1 = http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout)
         .max_buf_size(max_header_bytes.max(8192));
-    http
+    let mut http2 = http2::Builder::new(TokioExecutor::new());
+    http2
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS)
+        .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX));
+    Builders { http1, http2 }
 }

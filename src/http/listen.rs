@@ -100,6 +100,37 @@ pub async fn listen(address: ListenAddress) -> Result<TcpListener, ListenError> 
     }
 }
 
+/// The TCP sockets systemd passed to this process (socket activation, for
+/// `--web.systemd-socket`): every descriptor `LISTEN_FDS` counts, when `LISTEN_PID` is
+/// this process (or unset). Reading them unsets both variables, so that nothing this
+/// process starts takes them for its own: call it before any other thread runs.
+///
+/// The error says what is missing or which descriptor is not a listening TCP socket.
+pub fn systemd_sockets() -> Result<Vec<std::net::TcpListener>, String> {
+    let passed = std::env::var_os("LISTEN_FDS").is_some();
+    let mut fds = listenfd::ListenFd::from_env();
+    if fds.len() == 0 {
+        return Err(if passed {
+            "systemd passed no socket to this process (LISTEN_FDS is 0, or LISTEN_PID names another process)".to_string()
+        } else {
+            "no socket passed by systemd (LISTEN_FDS is unset): start the exporter from a .socket unit, or drop the flag".to_string()
+        });
+    }
+    (0..fds.len())
+        .map(|i| {
+            let listener = fds
+                .take_tcp_listener(i)
+                .map_err(|e| format!("socket {i} passed by systemd: {e}"))?
+                .ok_or_else(|| format!("socket {i} passed by systemd was taken already"))?;
+            // Tokio needs it non-blocking; systemd passes sockets blocking.
+            listener
+                .set_nonblocking(true)
+                .map_err(|e| format!("socket {i} passed by systemd: {e}"))?;
+            Ok(listener)
+        })
+        .collect()
+}
+
 /// An IPv6 socket on `addr` that takes IPv4 connections too, whatever the host's
 /// default (`net.ipv6.bindv6only`).
 fn dual_stack(addr: SocketAddr) -> io::Result<TcpListener> {

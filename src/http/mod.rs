@@ -21,6 +21,7 @@
 mod accept;
 mod body;
 mod connection;
+mod handshake;
 mod limits;
 mod listen;
 mod negotiate;
@@ -36,7 +37,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use web_config::WebSecurity;
 
-pub use listen::{ListenAddress, ListenError, listen};
+pub use listen::{ListenAddress, ListenError, listen, systemd_sockets};
 pub(crate) use routes::App;
 
 /// Server settings.
@@ -95,6 +96,14 @@ impl Default for ServerOptions {
     }
 }
 
+/// What the server says of itself to the web configuration file: its name, which is
+/// also the basic-auth realm, and the protocols it offers by ALPN on TLS: HTTP/2 first
+/// (unless the file's `http2` is false), then HTTP/1.1.
+pub fn server_info() -> web_config::ServerInfo {
+    web_config::ServerInfo::new("cognito-exporter")
+        .with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()])
+}
+
 /// Serves on every one of `listeners` until `shutdown`, then stops accepting, lets
 /// in-flight requests finish within the grace period, and returns. Every listener serves
 /// the same endpoints, with the same limits, TLS and auth.
@@ -104,7 +113,7 @@ pub(crate) async fn serve(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let http = connection::builder(
+    let http = connection::builders(
         app.options.header_read_timeout,
         app.options.max_header_bytes,
     );

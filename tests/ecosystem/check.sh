@@ -159,11 +159,13 @@ systemd_unit() {
     chmod +x "$bin"
   fi
   sed "s#/usr/local/bin/cognito-exporter#$bin#g" deploy/systemd/cognito-exporter.service >"$TMP/cognito-exporter.service"
+  # The socket beside its service, as installed: verify checks that it names one.
+  cp deploy/systemd/cognito-exporter.socket "$TMP/"
   # verify only warns (exit 0) about unknown keys and bad values: any line
-  # about our unit is a failure.
+  # about our units is a failure.
   local out
-  out=$(systemd-analyze verify "$TMP/cognito-exporter.service" 2>&1)
-  if grep -F "cognito-exporter.service" <<<"$out"; then
+  out=$(systemd-analyze verify "$TMP/cognito-exporter.service" "$TMP/cognito-exporter.socket" 2>&1)
+  if grep -F "cognito-exporter." <<<"$out"; then
     return 1
   fi
   echo "systemd-analyze verify: clean${out:+ (about other units: $out)}"
@@ -208,7 +210,7 @@ check "alerts: annotations, runbook sections, tests" rules_static
 check "PrometheusRule generated from rules.yml" prometheusrule_sync
 check "kustomize build deploy/kubernetes/{base,overlays/example,overlays/sharded}" kustomize_render
 check "rendered manifests: references, schemas, PrometheusRule" manifests
-check "systemd unit: verify, security exposure, env file" systemd_unit
+check "systemd units (service, socket): verify, security exposure, env file" systemd_unit
 check "Grafana dashboard: structure" dashboard_static
 check "IAM policies: least privilege" iam_policy
 check "CloudFormation member role: cfn-lint, same grants as the IAM policy" member_role

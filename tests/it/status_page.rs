@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cognito_exporter::http::ServerOptions;
 use cognito_sim::LogConfiguration;
-use web_config::{ServerInfo, WebSecurity};
+use web_config::WebSecurity;
 
 use crate::harness::*;
 
@@ -108,7 +108,7 @@ async fn basic_auth_protects_the_page() {
     let hash = bcrypt::hash(PASSWORD, 4).expect("bcrypt");
     std::fs::write(&web, format!("basic_auth_users:\n  alice: {hash}\n")).expect("write");
     let security =
-        WebSecurity::from_file(&web, &ServerInfo::new("cognito-exporter")).expect("web config");
+        WebSecurity::from_file(&web, &cognito_exporter::http::server_info()).expect("web config");
     let server = ServerOptions {
         security: Some(security),
         ..ServerOptions::default()
