@@ -22,9 +22,10 @@ pub struct WebConfig {
     pub path: PathBuf,
     /// `tls_server_config`. `None` (key absent, null or `{}`) serves plain HTTP.
     pub tls: Option<TlsSettings>,
-    /// `http_server_config.http2` (default `true`). `false` removes `h2` from the ALPN
-    /// protocols the server offers; with the default [`ServerInfo`], which offers only
-    /// `http/1.1`, it changes nothing.
+    /// `http_server_config.http2` (default `true`). With TLS, ALPN offers `h2` then
+    /// `http/1.1`, or only `http/1.1` when `false` (see [`WebConfig::offers_http2`]).
+    /// Without TLS it has no effect: as in the toolkit, HTTP/2 is only offered by TLS
+    /// ALPN, never as cleartext `h2c`.
     pub http2: bool,
     /// `http_server_config.headers`: headers added to every response (including 401s).
     pub headers: HeaderMap,
@@ -33,14 +34,31 @@ pub struct WebConfig {
     /// `rate_limit`: requests across every client; `None` when absent or limiting
     /// nothing.
     pub rate_limit: Option<crate::RateLimit>,
-    /// What loads but weakens something (users' hashes of different costs), one
-    /// message each, naming the file: for the serving program to log once at start (the
+    /// What loads but leaves out or weakens something (cipher suites or curves that
+    /// cannot be offered, client certificates verified against the system's trust store,
+    /// users' hashes of different costs), one message each, naming the file and key: for the serving program to log once at start (the
     /// reloader logs those of a reloaded file). No message contains a secret.
     pub warnings: Vec<String>,
     /// What was read, to tell on reload whether anything changed.
     pub(crate) sources: Sources,
     /// What the server decided; a reload loads with it again.
     pub(crate) server: ServerInfo,
+}
+
+impl WebConfig {
+    /// Whether this configuration offers HTTP/2: `true` when TLS is configured and its
+    /// ALPN offers `h2`, that is when `http_server_config.http2` is `true` or absent (and
+    /// the [`ServerInfo`] did not take `h2` out); always `false` without TLS, whatever
+    /// `http2` says, since HTTP/2 is only offered by TLS ALPN. The rustls config's
+    /// `alpn_protocols` are then `h2`, `http/1.1`; otherwise `http/1.1` alone.
+    pub fn offers_http2(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| {
+            tls.server_config
+                .alpn_protocols
+                .iter()
+                .any(|p| p.as_slice() == super::server::H2)
+        })
+    }
 }
 
 /// Where PEM data came from. Inline data is never shown (a key is a secret).

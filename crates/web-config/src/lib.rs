@@ -16,18 +16,23 @@
 //!   prefer_server_cipher_suites: true
 //!   client_allowed_sans: [prometheus.monitoring.svc]
 //! http_server_config:
-//!   http2: true                    # false takes h2 out of the ALPN offer
+//!   http2: true                    # with TLS, ALPN offers h2 then http/1.1; false: http/1.1
 //!   headers:
 //!     Strict-Transport-Security: max-age=31536000
 //! basic_auth_users:
 //!   prometheus: $2y$10$...         # bcrypt hashes
+//! rate_limit:
+//!   interval: 1s                   # 0 or absent: no limit
+//!   burst: 20
 //! ```
 //!
-//! Differences from the toolkit, each reported by name at load: TLS10/TLS11, curves
-//! rustls does not implement (P-521) and `rate_limit` are rejected; cipher suites it does
-//! not implement (CBC, RC4, 3DES, static RSA) are left out with a warning, and rejected
-//! only when nothing listed can be offered. An empty `tls_server_config` means plain HTTP; one with
-//! any key must name a certificate and key (the toolkit quietly falls back to HTTP).
+//! Differences from the toolkit, each reported by name at load: TLS10/TLS11 are
+//! rejected; cipher suites rustls does not implement (CBC, RC4, 3DES, static RSA) and
+//! the curve `CurveP521` are left out with a warning, and rejected only when nothing
+//! listed can be offered. An empty `tls_server_config` means plain HTTP; one with any
+//! key must name a certificate and key (the toolkit quietly falls back to HTTP).
+//! `http2` matters only with TLS: [`WebSecurity::offers_http2`] says whether ALPN offers
+//! `h2`, and a server serves HTTP/2 on the connections that negotiated it.
 //!
 //! The server says what the file does not, in a [`ServerInfo`]: its name (in messages),
 //! the basic-auth realm and the protocols it offers by ALPN. [`load`] validates a file

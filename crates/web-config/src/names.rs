@@ -89,6 +89,13 @@ impl ClientAuth {
         if name.is_empty() {
             return Ok(ClientAuth::NoClientCert);
         }
+        if name == "RequireClientCert" {
+            return Err(
+                "RequireClientCert, an old name the toolkit still reads, is not \
+                        accepted: write RequireAnyClientCert, which it means"
+                    .to_string(),
+            );
+        }
         Self::ALL
             .into_iter()
             .find(|c| c.name() == name)
@@ -202,6 +209,15 @@ fn curves() -> [(&'static str, &'static dyn SupportedKxGroup); 3] {
     ]
 }
 
+/// The curve the toolkit names that rustls' *ring* provider does not implement.
+const GO_ONLY_CURVE: &str = "CurveP521";
+
+/// Whether `name` is a curve the toolkit accepts and the *ring* provider cannot offer,
+/// so that a file shared with Go exporters may list it beside curves both offer.
+pub(crate) fn go_only_curve(name: &str) -> bool {
+    name == GO_ONLY_CURVE
+}
+
 pub(crate) fn curve(name: &str) -> Result<&'static dyn SupportedKxGroup, String> {
     if let Some((_, group)) = curves().into_iter().find(|(n, _)| *n == name) {
         return Ok(group);
@@ -209,7 +225,7 @@ pub(crate) fn curve(name: &str) -> Result<&'static dyn SupportedKxGroup, String>
     let supported: Vec<&str> = curves().iter().map(|(n, _)| *n).collect();
     let supported = supported.join(", ");
     match name {
-        "CurveP521" | "X25519MLKEM768" => Err(format!(
+        GO_ONLY_CURVE | "X25519MLKEM768" => Err(format!(
             "{name} is not supported by rustls' ring provider (supported: {supported})"
         )),
         other => Err(format!("unknown curve {other:?} (supported: {supported})")),
@@ -241,6 +257,8 @@ mod tests {
         assert_eq!(ClientAuth::parse(""), Ok(ClientAuth::NoClientCert));
         let err = ClientAuth::parse("Foo").expect_err("unknown rejected");
         assert!(err.contains("RequireAndVerifyClientCert"), "{err}");
+        let err = ClientAuth::parse("RequireClientCert").expect_err("old alias rejected");
+        assert!(err.contains("write RequireAnyClientCert"), "{err}");
     }
 
     #[test]
@@ -267,6 +285,8 @@ mod tests {
         );
         let err = curve("CurveP521").err().unwrap_or_default();
         assert!(err.contains("not supported"), "{err}");
+        assert!(go_only_curve("CurveP521"));
+        assert!(!go_only_curve("X25519MLKEM768") && !go_only_curve("CurveP256"));
         let err = curve("P-256").err().unwrap_or_default();
         assert!(err.starts_with("unknown curve"), "{err}");
     }

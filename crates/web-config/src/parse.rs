@@ -174,21 +174,36 @@ impl Context<'_> {
             .unwrap_or(default)
     }
 
-    /// `rate_limit`: `interval` (a duration: "1s", "500ms", "1m30s") and `burst` (a
-    /// whole number); `None` when it limits nothing or is wrong (reported).
+    /// `rate_limit`: `interval` (a duration: "1s", "500ms", "1m30s", or `0`) and `burst`
+    /// (a whole number); `None` when it limits nothing (`interval` zero or absent) or is
+    /// wrong (reported).
     fn rate_limit(&mut self, value: &Value) -> Option<crate::RateLimit> {
         const PATH: &str = "rate_limit";
         let dict = self.walk.mapping(PATH, value, &["interval", "burst"])?;
-        let interval = match self.text(dict, PATH, "interval") {
+        let interval_key = child(PATH, "interval");
+        let interval = match present(dict.get("interval")) {
             None => Some(Duration::ZERO),
-            Some(text) => humantime::parse_duration(&text)
-                .map_err(|_| {
-                    self.walk.report(
-                        child(PATH, "interval"),
-                        format!("{text:?} is not a duration such as 1s, 500ms or 1m30s"),
-                    );
-                })
-                .ok(),
+            // Go's YAML decoder reads a bare number into a duration as nanoseconds; only
+            // 0, the toolkit's documented "off", means the same here.
+            Some(Value::Num(_, n)) if n.to_u128() == Some(0) => Some(Duration::ZERO),
+            Some(Value::Num(..)) => {
+                self.walk.report(
+                    interval_key,
+                    "a number without a unit (the toolkit would read nanoseconds): write a \
+                     duration such as 1s, 500ms or 1m30s, or 0 to turn the limit off",
+                );
+                None
+            }
+            Some(v) => self.walk.string(&interval_key, v).and_then(|text| {
+                humantime::parse_duration(&text)
+                    .map_err(|_| {
+                        self.walk.report(
+                            interval_key.as_str(),
+                            format!("{text:?} is not a duration such as 1s, 500ms or 1m30s"),
+                        );
+                    })
+                    .ok()
+            }),
         };
         let burst = match present(dict.get("burst")) {
             None => Some(0),
@@ -210,6 +225,17 @@ impl Context<'_> {
             interval: interval?,
             burst: burst?,
         };
+        if !limit.interval.is_zero() && limit.burst == 0 {
+            // The toolkit's limiter then lets no request through at all (every one gets
+            // 429): surely not what was meant, and not worth serving.
+            self.walk.report(
+                child(PATH, "burst"),
+                "0 or absent while interval is set: no request would ever be let through \
+                 (the toolkit answers every one 429); set burst to 1 or more, or interval \
+                 to 0 to turn the limit off",
+            );
+            return None;
+        }
         limit.limits().then_some(limit)
     }
 

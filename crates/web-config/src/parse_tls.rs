@@ -3,6 +3,7 @@
 
 use config_walk::child;
 use figment::value::{Dict, Value};
+use rustls::crypto::SupportedKxGroup;
 
 use super::config::{PemSource, TlsSettings};
 use super::files;
@@ -155,17 +156,7 @@ impl Context<'_> {
         }
 
         let tls12_suites = self.cipher_suites(dict, path, max_version);
-        let kx_groups = self.list(dict, path, "curve_preferences").map(|names| {
-            let mut groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup> = Vec::new();
-            for (key, name) in names {
-                match names::curve(&name) {
-                    Ok(g) if groups.iter().any(|have| have.name() == g.name()) => {}
-                    Ok(g) => groups.push(g),
-                    Err(e) => self.walk.report(key, e),
-                }
-            }
-            groups
-        });
+        let kx_groups = self.curve_preferences(dict, path);
         let prefer_server_order = self.flag(dict, path, "prefer_server_cipher_suites", true);
         let allowed_sans: Vec<String> = self
             .list(dict, path, "client_allowed_sans")
@@ -287,6 +278,51 @@ impl Context<'_> {
             policy.name()
         ));
         Some(roots)
+    }
+
+    /// The key-exchange groups listed, in order; `None` when the key is absent or empty
+    /// (rustls' defaults, as Go keeps its own). `CurveP521`, which the toolkit accepts and
+    /// the *ring* provider does not implement, is left out with a warning when the list
+    /// names a curve that can be offered, and refused when it names none.
+    fn curve_preferences(
+        &mut self,
+        dict: &Dict,
+        path: &str,
+    ) -> Option<Vec<&'static dyn SupportedKxGroup>> {
+        let names = self.list(dict, path, "curve_preferences")?;
+        if names.is_empty() {
+            return None;
+        }
+        let mut groups: Vec<&'static dyn SupportedKxGroup> = Vec::new();
+        let mut go_only: Vec<(String, String)> = Vec::new();
+        for (key, name) in names {
+            match names::curve(&name) {
+                Ok(g) if groups.iter().any(|have| have.name() == g.name()) => {}
+                Ok(g) => groups.push(g),
+                Err(_) if names::go_only_curve(&name) => go_only.push((key, name)),
+                Err(e) => self.walk.report(key, e),
+            }
+        }
+        if go_only.is_empty() {
+            return Some(groups);
+        }
+        if groups.is_empty() {
+            // Nothing listed can be offered: refused, naming each.
+            for (key, name) in go_only {
+                self.walk
+                    .report(key, names::curve(&name).err().unwrap_or_default());
+            }
+        } else {
+            let mut listed: Vec<&str> = go_only.iter().map(|(_, n)| n.as_str()).collect();
+            listed.dedup();
+            self.warnings.push(format!(
+                "{}: {} cannot be offered (rustls' ring provider does not implement it); \
+                 the others listed are, in the order given",
+                child(path, "curve_preferences"),
+                listed.join(", ")
+            ));
+        }
+        Some(groups)
     }
 
     /// The TLS 1.2 suites listed, in order; `None` when the key is absent or empty.

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 pub struct RateLimit {
     /// `interval`: one more request allowed per this much time (zero: no limit).
     pub interval: Duration,
-    /// `burst`: requests allowed at once (zero: no limit, as in the toolkit).
+    /// `burst`: requests allowed at once. Zero only with a zero `interval`: the file is
+    /// refused otherwise (the toolkit would let no request through).
     pub burst: u32,
 }
 

@@ -109,6 +109,19 @@ impl WebSecurity {
         self.shared.active.load().acceptor.clone()
     }
 
+    /// Whether the configuration in force offers HTTP/2 by ALPN on TLS connections (see
+    /// [`WebConfig::offers_http2`]): `true` with TLS and `http_server_config.http2` true
+    /// or absent, `false` with `http2: false` and always without TLS (no cleartext
+    /// `h2c`, as in the toolkit). A server that speaks HTTP/2 checks it to know whether
+    /// it will be asked to (to log it at start, say), and serves each TLS connection by
+    /// what that connection negotiated: HTTP/2 when the handshake's
+    /// `ServerConnection::alpn_protocol()` is `Some(b"h2")`, HTTP/1.1 otherwise. A
+    /// reload that changes `http2` applies to new handshakes, so the negotiated
+    /// protocol, not this answer, decides for a connection.
+    pub fn offers_http2(&self) -> bool {
+        self.shared.active.load().config.offers_http2()
+    }
+
     /// Checks the request's `Authorization` header. `Ok(())` when no users are configured
     /// or the credentials verify; otherwise answer 401 with [`AuthRejection::headers`]
     /// (the challenge names the realm of the [`ServerInfo`]).

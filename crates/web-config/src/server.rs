@@ -1,10 +1,13 @@
 //! [`ServerInfo`]: what the program serving the file decides and the file does not: its
-//! name in messages, the basic-auth realm, the protocols offered by ALPN.
+//! name in messages, the basic-auth realm, the protocols it speaks (offered by ALPN).
 
 use http::HeaderValue;
 
 /// ALPN protocol ID of HTTP/2, left out when the file says `http2: false`.
-const H2: &[u8] = b"h2";
+pub(crate) const H2: &[u8] = b"h2";
+
+/// ALPN protocol ID of HTTP/1.1.
+const HTTP_1_1: &[u8] = b"http/1.1";
 
 /// What the server using this crate says about itself. Given to [`load`](crate::load)
 /// and [`WebSecurity::from_file`](crate::WebSecurity::from_file); reloads keep it.
@@ -17,14 +20,17 @@ pub struct ServerInfo {
 
 impl ServerInfo {
     /// A server called `name` (`my-exporter`): the name appears in messages ("not
-    /// supported by my-exporter") and is the basic-auth realm. By ALPN the server offers
-    /// `http/1.1` only.
+    /// supported by my-exporter") and is the basic-auth realm. It speaks HTTP/2 and
+    /// HTTP/1.1, as a Go exporter does: on TLS, ALPN offers `h2` then `http/1.1`, or only
+    /// `http/1.1` when the file says `http_server_config.http2: false`. Such a server
+    /// serves HTTP/2 on a connection that negotiated `h2` (see
+    /// [`WebSecurity::offers_http2`](crate::WebSecurity::offers_http2)).
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self {
             challenge: challenge(&name),
             name,
-            alpn: vec![b"http/1.1".to_vec()],
+            alpn: vec![H2.to_vec(), HTTP_1_1.to_vec()],
         }
     }
 
@@ -35,9 +41,10 @@ impl ServerInfo {
         self
     }
 
-    /// The protocols offered by ALPN on TLS connections, most preferred first (the
-    /// default is `http/1.1` only). Offer `h2` only when the server speaks HTTP/2 on
-    /// the connection; a file with `http_server_config.http2: false` removes it.
+    /// The protocols offered by ALPN on TLS connections, most preferred first, for a
+    /// server that does not speak both HTTP/2 and HTTP/1.1 (the default offers `h2`
+    /// then `http/1.1`): `vec![b"http/1.1".to_vec()]` for one that speaks HTTP/1.1
+    /// only. A file with `http_server_config.http2: false` removes `h2`.
     pub fn with_alpn_protocols(mut self, protocols: Vec<Vec<u8>>) -> Self {
         self.alpn = protocols;
         self
@@ -93,11 +100,12 @@ mod tests {
     }
 
     #[test]
-    fn http2_false_removes_h2_from_alpn() {
+    fn alpn_offers_h2_then_http1_unless_http2_is_false_or_the_server_says_otherwise() {
         let info = ServerInfo::new("x");
-        assert_eq!(info.alpn(true), [b"http/1.1".to_vec()]);
-        let info = info.with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
         assert_eq!(info.alpn(true), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert_eq!(info.alpn(false), [b"http/1.1".to_vec()]);
+        let info = info.with_alpn_protocols(vec![b"http/1.1".to_vec()]);
+        assert_eq!(info.alpn(true), [b"http/1.1".to_vec()]);
         assert_eq!(info.alpn(false), [b"http/1.1".to_vec()]);
     }
 }

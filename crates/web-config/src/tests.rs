@@ -121,23 +121,57 @@ fn a_complete_file_loads_into_the_typed_config() {
 }
 
 #[test]
-fn alpn_offers_what_the_server_speaks_less_h2_when_the_file_says_so() {
+fn alpn_offers_h2_then_http1_unless_http2_is_false() {
     let pki = Pki::new();
     let tls = "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n";
-    let both = server().with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
-    let alpn = |yaml: &str, info: &ServerInfo| {
-        let config = super::load(&pki.config(yaml), info).expect("valid");
+    let both = [b"h2".to_vec(), b"http/1.1".to_vec()];
+    let http1 = [b"http/1.1".to_vec()];
+    let cases: [(&str, &[Vec<u8>], bool); 4] = [
+        ("", &both, true),
+        ("http_server_config:\n  headers: {}\n", &both, true),
+        ("http_server_config:\n  http2: true\n", &both, true),
+        ("http_server_config:\n  http2: false\n", &http1, false),
+    ];
+    for (extra, alpn, offers) in cases {
+        let config = load(&pki.config(&format!("{tls}{extra}"))).expect(extra);
+        let server_config = config.tls.as_ref().expect("TLS").server_config();
+        assert_eq!(server_config.alpn_protocols, alpn, "{extra:?}");
+        assert_eq!(config.offers_http2(), offers, "{extra:?}");
+        assert_eq!(WebSecurity::from_config(config).offers_http2(), offers);
+    }
+
+    // A server that speaks HTTP/1.1 only says so; `http2: true` does not add h2.
+    let only_http1 = server().with_alpn_protocols(http1.to_vec());
+    let yes = format!("{tls}http_server_config:\n  http2: true\n");
+    let config = super::load(&pki.config(&yes), &only_http1).expect("valid");
+    assert_eq!(
         config
             .tls
+            .as_ref()
             .expect("TLS")
             .server_config()
-            .alpn_protocols
-            .clone()
-    };
-    assert_eq!(alpn(tls, &server()), [b"http/1.1".to_vec()]);
-    assert_eq!(alpn(tls, &both), [b"h2".to_vec(), b"http/1.1".to_vec()]);
-    let no_h2 = format!("{tls}http_server_config:\n  http2: false\n");
-    assert_eq!(alpn(&no_h2, &both), [b"http/1.1".to_vec()]);
+            .alpn_protocols,
+        http1
+    );
+    assert!(!config.offers_http2());
+
+    // Without TLS, http2 has no effect: HTTP/2 is offered only by TLS ALPN.
+    for yaml in ["", "http_server_config:\n  http2: true\n"] {
+        let security = WebSecurity::from_file(&pki.config(yaml), &server()).expect(yaml);
+        assert!(security.config().http2, "{yaml:?}");
+        assert!(!security.offers_http2(), "{yaml:?}");
+    }
+}
+
+#[test]
+fn a_reload_that_changes_http2_changes_what_alpn_offers() {
+    let pki = Pki::new();
+    let tls = "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n";
+    let security = WebSecurity::from_file(&pki.config(tls), &server()).expect("valid");
+    assert!(security.offers_http2());
+    pki.config(&format!("{tls}http_server_config:\n  http2: false\n"));
+    assert_eq!(security.reload().expect("applied"), Reload::Applied);
+    assert!(!security.offers_http2());
 }
 
 #[test]
@@ -466,6 +500,121 @@ fn suites_rustls_cannot_offer_are_named_in_a_warning_and_refused_only_when_alone
             "tls_server_config.cipher_suites[1]: TLS_RSA_WITH_AES_256_CBC_SHA is not supported"
         ),
         "{errors:?}"
+    );
+}
+
+#[test]
+fn curve_p521_beside_offerable_curves_is_left_out_with_a_warning_and_refused_alone() {
+    let pki = Pki::new();
+    let tls = |curves: &str| {
+        format!(
+            "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  \
+             curve_preferences: [{curves}]\n"
+        )
+    };
+    // A file shared with Go exporters: P-521 among curves both offer, order kept.
+    let config = load(&pki.config(&tls("CurveP384, CurveP521, X25519, CurveP521")))
+        .expect("starts with the curves it can offer");
+    let tls_settings = config.tls.as_ref().expect("TLS");
+    let offered = vec![rustls::NamedGroup::secp384r1, rustls::NamedGroup::X25519];
+    assert_eq!(tls_settings.curve_preferences, Some(offered.clone()));
+    let in_rustls: Vec<rustls::NamedGroup> = tls_settings
+        .server_config()
+        .crypto_provider()
+        .kx_groups
+        .iter()
+        .map(|g| g.name())
+        .collect();
+    assert_eq!(in_rustls, offered);
+    assert_eq!(
+        config.warnings,
+        [format!(
+            "{}: tls_server_config.curve_preferences: CurveP521 cannot be offered (rustls' \
+             ring provider does not implement it); the others listed are, in the order given",
+            config.path.display()
+        )]
+    );
+
+    // Nothing listed can be offered: refused, naming curve_preferences.
+    assert_eq!(
+        errors_of(&pki.config(&tls("CurveP521"))),
+        [
+            "tls_server_config.curve_preferences[0]: CurveP521 is not supported by rustls' ring \
+          provider (supported: X25519, CurveP256, CurveP384)"
+        ]
+    );
+    // An unknown name is an error even beside offerable curves.
+    let errors = errors_of(&pki.config(&tls("X25519, CurveP521, Curve25519")));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("tls_server_config.curve_preferences[2]: unknown curve"),
+        "{errors:?}"
+    );
+
+    // An empty list keeps rustls' defaults, as Go keeps its own.
+    let config = load(&pki.config(&tls(""))).expect("empty list");
+    assert_eq!(config.tls.as_ref().expect("TLS").curve_preferences, None);
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+}
+
+#[test]
+fn rate_limit_reads_go_durations_and_refuses_a_burst_that_lets_nothing_through() {
+    let pki = Pki::new();
+    let limit = |yaml: &str| load(&pki.config(yaml)).expect(yaml).rate_limit;
+    assert_eq!(
+        limit("rate_limit:\n  interval: 1m30s\n  burst: 3\n"),
+        Some(RateLimit {
+            interval: Duration::from_secs(90),
+            burst: 3
+        })
+    );
+    assert_eq!(
+        limit("rate_limit:\n  interval: 1.5s\n  burst: 1\n").map(|l| l.interval),
+        Some(Duration::from_millis(1500))
+    );
+    // Off: the toolkit's documented `interval: 0` (a number), "0", or no interval.
+    for yaml in [
+        "rate_limit:\n  interval: 0\n  burst: 0\n",
+        "rate_limit:\n  interval: \"0\"\n  burst: 5\n",
+        "rate_limit:\n  burst: 5\n",
+        "rate_limit: {}\n",
+    ] {
+        assert_eq!(limit(yaml), None, "{yaml:?}");
+    }
+
+    assert_eq!(
+        errors_of(&pki.config("rate_limit:\n  interval: 5\n  burst: 1\n")),
+        [
+            "rate_limit.interval: a number without a unit (the toolkit would read nanoseconds): \
+          write a duration such as 1s, 500ms or 1m30s, or 0 to turn the limit off"
+        ]
+    );
+    for yaml in [
+        "rate_limit:\n  interval: 1s\n",
+        "rate_limit:\n  interval: 1s\n  burst: 0\n",
+    ] {
+        let errors = errors_of(&pki.config(yaml));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("rate_limit.burst: 0 or absent while interval is set"),
+            "{errors:?}"
+        );
+    }
+}
+
+#[test]
+fn the_old_client_auth_alias_is_refused_with_its_replacement() {
+    let pki = Pki::new();
+    let errors = errors_of(&pki.config(
+        "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  \
+         client_auth_type: RequireClientCert\n",
+    ));
+    assert_eq!(
+        errors,
+        [
+            "tls_server_config.client_auth_type: RequireClientCert, an old name the toolkit \
+          still reads, is not accepted: write RequireAnyClientCert, which it means"
+        ]
     );
 }
 

@@ -9,14 +9,25 @@ mod support;
 #[path = "web_config/basic_auth.rs"]
 mod basic_auth;
 
+#[path = "web_config/fixtures.rs"]
+mod fixtures;
+
 use std::path::Path;
+use std::sync::Arc;
 
 use rcgen::ExtendedKeyUsagePurpose;
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 use web_config::Reload;
 
 use support::{Ca, PASSWORD, Setup, get, serial_and_sans};
+
+fn basic_users_only() -> String {
+    let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
+    format!("basic_auth_users:\n  alice: '{hash}'\n")
+}
 
 fn users_yaml() -> String {
     let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
@@ -188,6 +199,74 @@ async fn rotated_certificates_are_served_without_restart() {
     );
 }
 
+#[tokio::test]
+async fn alpn_negotiates_h2_unless_the_file_says_http2_false() {
+    let setup = Setup::new();
+    let offering = |protocols: &[&[u8]]| {
+        let mut client = (*setup.ca.client(None)).clone();
+        client.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        Arc::new(client)
+    };
+    let negotiated = |addr, client: Arc<rustls::ClientConfig>| async move {
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        let name = ServerName::try_from("localhost").expect("server name");
+        let tls = TlsConnector::from(client)
+            .connect(name, tcp)
+            .await
+            .expect("handshake");
+        tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec)
+    };
+    let both: &[&[u8]] = &[b"h2", b"http/1.1"];
+
+    let (security, server) = setup.serve("").await;
+    assert!(security.offers_http2());
+    assert_eq!(
+        negotiated(server.addr, offering(both)).await.as_deref(),
+        Some(&b"h2"[..])
+    );
+    // A client that speaks HTTP/1.1 only is served HTTP/1.1.
+    let http1 = offering(&[b"http/1.1"]);
+    assert_eq!(
+        negotiated(server.addr, http1.clone()).await.as_deref(),
+        Some(&b"http/1.1"[..])
+    );
+    let reply = get(server.addr, http1.clone(), None)
+        .await
+        .expect("request");
+    assert_eq!(reply.status(), "200", "{reply:?}");
+    drop(server);
+
+    let (security, server) = setup.serve("http_server_config:\n  http2: false\n").await;
+    assert!(!security.offers_http2());
+    assert_eq!(
+        negotiated(server.addr, offering(both)).await.as_deref(),
+        Some(&b"http/1.1"[..])
+    );
+    // A client that insists on h2 finds no protocol in common.
+    let tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let refused = TlsConnector::from(offering(&[b"h2"]))
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect_err("no common protocol");
+    assert!(
+        refused.to_string().to_lowercase().contains("protocol"),
+        "{refused}"
+    );
+}
+
+/// Whether this curl can speak HTTP/2 (it then asks for h2 by ALPN on https URLs).
+fn curl_speaks_http2() -> bool {
+    std::process::Command::new("/usr/bin/curl")
+        .arg("--version")
+        .output()
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.starts_with("Features:") && l.split_whitespace().any(|f| f == "HTTP2"))
+        })
+        .unwrap_or(false)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_with_cacert_and_basic_auth() {
     if !Path::new("/usr/bin/curl").exists() {
@@ -195,10 +274,8 @@ async fn curl_with_cacert_and_basic_auth() {
         return;
     }
     let setup = Setup::new();
-    let (_security, server) = setup.serve(&users_yaml()).await;
-    let port = server.addr.port();
     let ca = setup.path("ca.crt");
-    let curl = move |user: Option<&'static str>| {
+    let curl = move |port: u16, user: Option<&'static str>| {
         let ca = ca.clone();
         tokio::task::spawn_blocking(move || {
             let mut command = std::process::Command::new("/usr/bin/curl");
@@ -219,13 +296,35 @@ async fn curl_with_cacert_and_basic_auth() {
             String::from_utf8_lossy(&output.stdout).into_owned()
         })
     };
-    let ok = curl(Some("alice:correct horse")).await.expect("curl task");
-    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    // curl asks for h2 by ALPN when it can speak it, and gets it unless `http2: false`.
+    let status_line = if curl_speaks_http2() {
+        "HTTP/2 200"
+    } else {
+        "HTTP/1.1 200"
+    };
+    let (_security, server) = setup.serve(&users_yaml()).await;
+    let port = server.addr.port();
+    let ok = curl(port, Some("alice:correct horse"))
+        .await
+        .expect("curl task");
+    assert!(ok.starts_with(status_line), "{ok}");
     assert!(ok.ends_with("ok\n"), "{ok}");
-    let denied = curl(None).await.expect("curl task");
-    assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
+    let denied = curl(port, None).await.expect("curl task");
+    assert!(denied.contains(" 401"), "{denied}");
     assert!(
         denied.contains("www-authenticate: Basic realm=\"demo-exporter\""),
         "{denied}"
     );
+    drop(server);
+
+    let (_security, server) = setup
+        .serve(&format!(
+            "{}http_server_config:\n  http2: false\n",
+            basic_users_only()
+        ))
+        .await;
+    let ok = curl(server.addr.port(), Some("alice:correct horse"))
+        .await
+        .expect("curl task");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
 }

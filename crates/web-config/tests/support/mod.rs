@@ -10,9 +10,9 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{
     BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, SanType,
     SerialNumber,
@@ -216,7 +216,15 @@ async fn serve_connection(security: WebSecurity, stream: TcpStream) {
     };
     match security.tls_acceptor() {
         Some(acceptor) => {
-            if let Ok(tls) = acceptor.accept(stream).await {
+            let Ok(tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            // The protocol the handshake agreed on by ALPN decides, as in a real server.
+            if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                let _ = http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            } else {
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(tls), service)
                     .await;
