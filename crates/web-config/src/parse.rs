@@ -75,6 +75,9 @@ pub fn load(path: &Path, server: &ServerInfo) -> Result<WebConfig, WebConfigErro
         Some(v) => context.http_section(v, "http_server_config"),
         None => (true, HeaderMap::new()),
     };
+    if http2 && let Some(tls) = &tls {
+        refuse_suites_http2_forbids(tls, context.walk);
+    }
     let rate_limit = present(root.get("rate_limit")).and_then(|v| context.rate_limit(v));
     let basic_auth_users = match present(root.get("basic_auth_users")) {
         Some(v) => users(v, "basic_auth_users", context.walk),
@@ -226,15 +229,15 @@ impl Context<'_> {
             burst: burst?,
         };
         if !limit.interval.is_zero() && limit.burst == 0 {
-            // The toolkit's limiter then lets no request through at all (every one gets
-            // 429): surely not what was meant, and not worth serving.
-            self.walk.report(
-                child(PATH, "burst"),
-                "0 or absent while interval is set: no request would ever be let through \
-                 (the toolkit answers every one 429); set burst to 1 or more, or interval \
-                 to 0 to turn the limit off",
+            // The toolkit's limiter then lets no request through at all: every one gets
+            // 429. Honoured as there, so that a file shared with Go exporters behaves
+            // alike, but said at start.
+            self.warnings.push(
+                "rate_limit.burst: 0 or absent while interval is set: every request but \
+                 /-/healthy and /-/ready gets 429, as with the toolkit; set burst to 1 or \
+                 more, or interval to 0 to turn the limit off"
+                    .to_string(),
             );
-            return None;
         }
         limit.limits().then_some(limit)
     }
@@ -306,6 +309,33 @@ fn cost_warning(users: &BTreeMap<String, BcryptHash>) -> Option<String> {
          unknown user names; hash every password with the same cost",
         groups.join("; ")
     ))
+}
+
+/// HTTP/2 over TLS 1.2 needs an ECDHE AES-128-GCM suite (RFC 9113, section 9.2.2); Go's
+/// server refuses to start with a `cipher_suites` list that has none while HTTP/2 is on
+/// and TLS 1.2 allowed. Refused alike, so that a file behaves here as with Go exporters.
+fn refuse_suites_http2_forbids(tls: &crate::TlsSettings, walk: &mut Walk) {
+    use rustls::CipherSuite as Cs;
+    let Some(suites) = &tls.cipher_suites else {
+        return;
+    };
+    if tls.min_version >= crate::TlsVersion::Tls13
+        || suites.iter().any(|s| {
+            matches!(
+                s,
+                Cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+                    | Cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            )
+        })
+    {
+        return;
+    }
+    walk.report(
+        "tls_server_config.cipher_suites",
+        "HTTP/2 over TLS 1.2 needs TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or \
+         TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, and none is listed (Go exporters refuse \
+         this too): add one, set min_version: TLS13, or http_server_config.http2: false",
+    );
 }
 
 #[cfg(test)]

@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 pub struct RateLimit {
     /// `interval`: one more request allowed per this much time (zero: no limit).
     pub interval: Duration,
-    /// `burst`: requests allowed at once. Zero only with a zero `interval`: the file is
-    /// refused otherwise (the toolkit would let no request through).
+    /// `burst`: requests allowed at once. Zero with an `interval` lets no request through
+    /// (429 to every one), as in the toolkit; the file loads with a warning.
     pub burst: u32,
 }
 
 impl RateLimit {
-    /// Whether it limits anything.
+    /// Whether it limits anything: a zero `interval` turns it off, whatever `burst`.
     pub fn limits(&self) -> bool {
-        self.burst > 0 && !self.interval.is_zero()
+        !self.interval.is_zero()
     }
 }
 
@@ -83,8 +83,17 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_burst_or_interval_limits_nothing() {
-        for (interval, burst) in [(Duration::ZERO, 5), (Duration::from_secs(1), 0)] {
+    fn a_zero_interval_limits_nothing_and_a_zero_burst_everything() {
+        let bucket = Bucket::new(RateLimit {
+            interval: Duration::from_millis(1),
+            burst: 0,
+        })
+        .expect("a limit");
+        let start = Instant::now();
+        for ms in [0, 1, 10, 1000] {
+            assert!(!bucket.take(start + Duration::from_millis(ms)));
+        }
+        for (interval, burst) in [(Duration::ZERO, 5), (Duration::ZERO, 0)] {
             assert!(Bucket::new(RateLimit { interval, burst }).is_none());
         }
     }
