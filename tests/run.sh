@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: lints, unit and end-to-end tests, the simulator
 # against boto3, the README's simulator commands with the aws CLI, the example web
-# configuration with test certificates, the monitoring-stack checks with the real tools
-# (promtool, Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze,
-# yamllint, hadolint, cfn-lint, headless Chromium), and smoke runs of the benchmark
-# scripts (every step, and the fleet's union check; figures not judged).
+# configuration with test certificates (curl over HTTP/2 and HTTP/1.1, an X.509 v1
+# client certificate), socket activation with systemd-socket-activate, the
+# monitoring-stack checks with the real tools (the mixin rendered with jsonnet,
+# promtool, Prometheus, kubectl kustomize, kubernetes-validate, systemd-analyze,
+# yamllint, hadolint, cfn-lint, headless Chromium), the Debian package (cargo-deb,
+# lintian, dpkg -i), and smoke runs of the benchmark scripts (every step, and the
+# fleet's union check; figures not judged).
 # Installs what is missing (apt-get as root or with sudo, pip), so it works on a fresh
 # Debian machine with the Rust toolchain.
 #
@@ -233,6 +236,10 @@ socket_activation() {
 
 ecosystem() { EXPORTER_BIN="$bin/cognito-exporter" REQUIRE_LIVE=1 bash tests/ecosystem/check.sh; }
 
+# Builds the .deb with cargo-deb, checks it with dpkg-deb and lintian, installs it with
+# dpkg -i, verifies the installed units and runs the installed binary, then purges it.
+debian_package() { bash tests/package.sh; }
+
 bench_smoke() {
   echo "The table below comes from debug builds on whatever machine runs this, so its"
   echo "figures are not judged against their goals: this step passes when every step of"
@@ -258,6 +265,7 @@ STEPS=(
   "the example web configuration, with test certificates:web_config_example"
   "socket activation, with systemd-socket-activate:socket_activation"
   "monitoring stack, with the real tools:ecosystem"
+  "the Debian package (cargo deb, lintian, dpkg -i, systemd-analyze verify, purge):debian_package"
   "benchmark smoke (bench/run.sh --quick: every step runs; the figures are not judged):bench_smoke"
   "fleet benchmark smoke (bench/fleet.sh, 10 accounts across 2 shards):fleet_smoke"
 )

@@ -114,6 +114,10 @@ struct Args {
     /// are read again when nothing shows they changed, 1s to 30d.
     #[arg(long = "poll.describe-interval", value_name = "DURATION")]
     poll_describe_interval: Option<String>,
+    /// Print the man page (roff) to standard output and exit, as the --help-man of the
+    /// Prometheus tools does; the Debian package's page comes from it.
+    #[arg(long = "help-man", hide = true)]
+    help_man: bool,
 }
 
 /// What `--version` prints after the name: the version and the revision that
@@ -131,6 +135,9 @@ const CONFIG_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let matches = Args::command().get_matches();
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if args.help_man {
+        return print_man_page();
+    }
     // First, while this is the only thread: taking them unsets LISTEN_FDS.
     let activated = (args.systemd_socket && !args.config_check).then(http::systemd_sockets);
     logging::init(&args.log_level, args.log_format);
@@ -335,6 +342,22 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             tracing::error!(error = %e, "exporter failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--help-man`: the man page in roff, made from the flags' definitions above so that it
+/// never drifts from `--help`.
+fn print_man_page() -> ExitCode {
+    let mut page = Vec::new();
+    let written = clap_mangen::Man::new(Args::command())
+        .render(&mut page)
+        .and_then(|()| std::io::Write::write_all(&mut std::io::stdout().lock(), &page));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cognito-exporter: cannot write the man page: {e}");
             ExitCode::FAILURE
         }
     }
