@@ -66,7 +66,9 @@ impl ClientCertVerifier for AcceptAnyClientCert {
 }
 
 /// Verifies with `inner`, then requires one of the certificate's SANs (DNS, email, IP,
-/// URI) to equal one of `allowed` exactly, as the toolkit does.
+/// URI) to equal one of `allowed` exactly, as the toolkit does. A certificate is then
+/// required whatever the policy: under `VerifyClientCertIfGiven` a client without one
+/// has no allowed name either, and the toolkit refuses its handshake too.
 #[derive(Debug)]
 pub(crate) struct AllowedSans {
     pub(crate) inner: Arc<dyn ClientCertVerifier>,
@@ -79,7 +81,7 @@ impl ClientCertVerifier for AllowedSans {
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        self.inner.client_auth_mandatory()
+        true
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {

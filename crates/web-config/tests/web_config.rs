@@ -151,6 +151,25 @@ async fn client_allowed_sans_limit_verified_certificates() {
 }
 
 #[tokio::test]
+async fn client_allowed_sans_require_a_certificate_even_if_given_is_the_policy() {
+    let setup = Setup::new();
+    let allowed = setup
+        .ca
+        .issue(&["prometheus"], ExtendedKeyUsagePurpose::ClientAuth, 22);
+    let (_security, server) = setup
+        .serve(
+            "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n  \
+             client_allowed_sans: [prometheus]\n",
+        )
+        .await;
+    let ok = get(server.addr, setup.ca.client(Some(&allowed)), None).await;
+    assert_eq!(ok.map(|r| r.status().to_owned()), Ok("200".to_owned()));
+    // No certificate, so no allowed name: refused, as the toolkit refuses it.
+    let refused = get(server.addr, setup.ca.client(None), None).await;
+    assert!(refused.is_err(), "{refused:?}");
+}
+
+#[tokio::test]
 async fn a_verifying_client_refuses_an_expired_server_certificate() {
     let setup = Setup::new();
     let (cert, key) = setup.ca.issue_with(
