@@ -6,10 +6,33 @@
 //! The files are small (a YAML file and a few PEM files), so reading them on each check
 //! costs microseconds.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use ring::digest::{Context, SHA256};
+
+/// The most read of one file: far more than any configuration or PEM bundle (the system's
+/// whole trust store is a few hundred KiB), and a bound when a key names a device or a
+/// growing file (`/dev/zero`, a log) by mistake.
+pub(crate) const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Reads all of `path`, refusing one over [`MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB: not a configuration or PEM file",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// The files a configuration was built from, and the digest of what they held.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +80,7 @@ impl Reader {
         self.context
             .update(&(path_bytes.len() as u64).to_be_bytes());
         self.context.update(path_bytes);
-        let result = std::fs::read(path);
+        let result = read_bounded(path);
         match &result {
             Ok(bytes) => {
                 self.context.update(&[1]);
@@ -93,6 +116,19 @@ pub(crate) fn resolve(base_dir: &Path, path: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_or_an_oversized_file_is_refused_not_read_to_the_end() {
+        let mut reader = Reader::default();
+        let err = reader.read(Path::new("/dev/zero")).expect_err("unbounded");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let exact = dir.path().join("exact.pem");
+        let size = usize::try_from(MAX_FILE_BYTES).expect("fits");
+        std::fs::write(&exact, vec![b'a'; size]).expect("write");
+        assert_eq!(reader.read(&exact).expect("at the limit").len(), size);
+    }
 
     #[test]
     fn digest_changes_with_content_and_with_a_missing_file() {
