@@ -36,8 +36,15 @@ fn discovery(endpoint: &str, extra: &str) -> String {
 
 /// Every (account, region) with a `cognito_exporter_target_up` sample, and its value.
 fn targets(text: &str) -> BTreeMap<(String, String), f64> {
+    per_target(text, "cognito_exporter_target_up", "")
+}
+
+/// The value of each (account, region) in `family`'s samples whose labels contain
+/// `labels` (`""`: every sample).
+fn per_target(text: &str, family: &str, labels: &str) -> BTreeMap<(String, String), f64> {
     text.lines()
-        .filter_map(|l| l.strip_prefix("cognito_exporter_target_up{"))
+        .filter_map(|l| l.strip_prefix(family)?.strip_prefix('{'))
+        .filter(|l| l.contains(labels))
         .filter_map(|l| {
             let account = l.split("aws_account_id=\"").nth(1)?.split('"').next()?;
             let region = l.split("aws_region=\"").nth(1)?.split('"').next()?;
@@ -387,21 +394,6 @@ async fn the_standard_endpoint_variables_apply_below_the_configured_endpoint() {
     }
 }
 
-/// Every sample of `family` with `operation="{operation}"`, by (account, region).
-fn per_target(text: &str, family: &str, operation: &str) -> BTreeMap<(String, String), f64> {
-    let wanted = format!("operation=\"{operation}\"");
-    text.lines()
-        .filter_map(|l| l.strip_prefix(family)?.strip_prefix('{'))
-        .filter(|l| l.contains(&wanted))
-        .filter_map(|l| {
-            let account = l.split("aws_account_id=\"").nth(1)?.split('"').next()?;
-            let region = l.split("aws_region=\"").nth(1)?.split('"').next()?;
-            let v = l.rsplit(' ').next()?.parse().ok()?;
-            Some(((account.to_owned(), region.to_owned()), v))
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_role_targets_in_a_region_each_assume_their_role_once() {
     // More role targets in each region than a shared credentials cache holds (64): each
@@ -413,12 +405,16 @@ async fn many_role_targets_in_a_region_each_assume_their_role_once() {
         let reads = per_target(
             t,
             "cognito_exporter_api_requests_total",
-            "GetLogDeliveryConfiguration",
+            "operation=\"GetLogDeliveryConfiguration\"",
         );
         reads.len() == targets_expected && reads.values().all(|&n| n >= 2.0)
     })
     .await;
-    let assumed = per_target(&text, "cognito_exporter_api_requests_total", "AssumeRole");
+    let assumed = per_target(
+        &text,
+        "cognito_exporter_api_requests_total",
+        "operation=\"AssumeRole\"",
+    );
     assert_eq!(assumed.len(), targets_expected, "{assumed:?}");
     let again: Vec<_> = assumed.iter().filter(|(_, n)| **n != 1.0).collect();
     assert!(again.is_empty(), "assumed more than once: {again:?}");
