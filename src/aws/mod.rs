@@ -86,6 +86,8 @@ type SharedKey = (Option<String>, Option<String>);
 struct Shared {
     cognito: aws_sdk_cognitoidentityprovider::Client,
     sts: aws_sdk_sts::Client,
+    /// The clients of destination checks, made when a check first needs one.
+    checks: Arc<destinations::CheckClients>,
 }
 
 /// A target's Cognito client: the one its region shares, and what each of the target's
@@ -162,6 +164,7 @@ impl ClientBase {
                     .interceptor(RequiredMembers)
                     .build(),
             ),
+            checks: Arc::new(destinations::CheckClients::new(&sdk)),
         };
         shared.insert(key, clients.clone());
         clients
@@ -364,6 +367,7 @@ impl Connection {
         interval: Duration,
     ) -> DestinationChecks {
         DestinationChecks::new(
+            Arc::clone(&self.shared.checks),
             &self.sdk,
             AttemptRecorder {
                 id: Arc::new(id.clone()),

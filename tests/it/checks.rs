@@ -283,6 +283,49 @@ async fn each_status_comes_from_a_real_check_and_is_kept_by_arn() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_targets_checks_call_as_its_role_in_its_account() {
+    // The check clients are the region's, shared by its targets; each call brings the
+    // target's credentials. Called as the default account instead, the member's log
+    // group would not be found.
+    let sim = simulator().await;
+    let state = sim.state();
+    let member = state
+        .add_account("prod-checks", None, 0)
+        .expect("account")
+        .id;
+    state.create_log_group(&member, REGION, "/cognito/member", None);
+    let pool = state.create_pool(&member, REGION, "member-pool");
+    state
+        .set_log_configurations(
+            &member,
+            REGION,
+            &pool.id,
+            errors_to(&log_group(&member, "/cognito/member")),
+        )
+        .expect("a valid configuration");
+    let config = format!(
+        "poll:\n  interval: 1s\n  requests_per_second: 500\n\
+         checks:\n  destinations: true\n  interval: 1h\n\
+         targets:\n  - region: {REGION}\n    endpoint_url: {}\n    \
+         role_arn: arn:aws:iam::{member}:role/cognito-exporter\n",
+        sim.endpoint_url()
+    );
+    let exporter = start_config(config_from_yaml(&config)).await;
+    let prefix = format!(
+        r#"cognito_log_destination_status{{aws_account_id="{member}",aws_region="{REGION}",pool="{}",source="userNotification",level="ERROR",kind="cloudwatch_logs",status="ok"}}"#,
+        pool.id
+    );
+    let text = scrape_until(exporter.addr, "the member's destination checked", |t| {
+        t.lines().any(|l| l.starts_with(&prefix))
+    })
+    .await;
+    assert!(
+        text.lines().any(|l| l == format!("{prefix} 1")),
+        "{prefix}:\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checks_off_make_no_calls_and_show_no_status() {
     let sim = simulator().await;
     let p = pool(

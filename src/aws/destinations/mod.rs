@@ -4,7 +4,9 @@
 //! (`DescribeDeliveryStream`) with the target's credentials, through its limiter,
 //! every attempt counted under its identity; each through a client for the region of
 //! the destination's ARN (a bucket's: the region S3 names for it, asked first in the
-//! target's region). With an endpoint (`endpoint_url`, `AWS_ENDPOINT_URL`) every
+//! target's region). The clients are [`CheckClients`], which the targets of a region
+//! share as they share the Cognito client: each call sets the target's credentials,
+//! paced HTTP client, time limits and attempt counter on it. With an endpoint (`endpoint_url`, `AWS_ENDPOINT_URL`) every
 //! service goes there, and S3 is addressed path-style. Results are kept by ARN for
 //! `checks.interval` (`cache`); what an answer means is `classify`'s, how an ARN reads
 //! `arn`'s.
@@ -14,12 +16,15 @@ mod cache;
 mod classify;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use aws_config::Region;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::identity::SharedIdentityCache;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -43,39 +48,43 @@ const MAX_LOG_GROUP_PAGES: usize = 5;
 /// cycle, which may ask concurrently.
 #[derive(Debug)]
 pub(crate) struct DestinationChecks {
-    clients: Clients,
+    clients: Arc<CheckClients>,
+    own: Own,
     cache: Cache,
 }
 
 impl DestinationChecks {
-    /// `recorder` counts the attempts under the target's identity; `home_region` is
-    /// the target's, where a bucket is first looked for.
+    /// Checks through `clients` (the region's) with what is the target's own in
+    /// `target` (its SDK configuration: credentials, their cache, the paced HTTP client);
+    /// `recorder` counts the attempts under the target's identity; `home_region` is the
+    /// target's, where a bucket is first looked for.
     pub(super) fn new(
-        sdk: &SdkConfig,
+        clients: Arc<CheckClients>,
+        target: &SdkConfig,
         recorder: AttemptRecorder,
         home_region: &str,
         poll: &PollConfig,
         interval: Duration,
     ) -> Self {
         Self {
-            clients: Clients {
-                sdk: sdk.clone(),
+            clients,
+            own: Own {
+                credentials: target.credentials_provider(),
+                http: target.http_client(),
+                identity_cache: target.identity_cache(),
+                timeouts: Mutex::new(timeouts(poll)),
                 recorder,
                 home_region: home_region.to_owned(),
-                // A local endpoint (the simulator, LocalStack) serves every bucket on
-                // one host, not on a host named after each.
-                path_style: sdk.endpoint_url().is_some(),
-                made: Mutex::new(Made::new(timeouts(poll))),
             },
             cache: Cache::new(interval),
         }
     }
 
-    /// New settings (a reload): results are kept for `interval` from now on, and the
-    /// clients are made again with the time limits of `poll`. Results already had stay.
+    /// New settings (a reload): results are kept for `interval` from now on, and calls
+    /// from now on have the time limits of `poll`. Results already had stay.
     pub(crate) fn reconfigure(&self, poll: &PollConfig, interval: Duration) {
         self.cache.set_interval(interval);
-        *self.clients.made() = Made::new(timeouts(poll));
+        *self.own.timeouts() = timeouts(poll);
     }
 
     /// The status of `destination`, configured on a pool of account `pool_account`:
@@ -115,7 +124,7 @@ impl DestinationChecks {
             }
             Resource::Stream { region, name, .. } => (self.stream(region, name, arn).await, None),
             Resource::Bucket { name } => {
-                let region = bucket_region.unwrap_or_else(|| self.clients.home_region.clone());
+                let region = bucket_region.unwrap_or_else(|| self.own.home_region.clone());
                 self.bucket(region, name, arn).await
             }
         }
@@ -129,6 +138,8 @@ impl DestinationChecks {
                 .describe_log_groups()
                 .log_group_name_prefix(name)
                 .set_next_token(token.take())
+                .customize()
+                .config_override(self.own.logs())
                 .send()
                 .await;
             match answer {
@@ -154,6 +165,8 @@ impl DestinationChecks {
             .firehose(region)
             .describe_delivery_stream()
             .delivery_stream_name(name)
+            .customize()
+            .config_override(self.own.firehose())
             .send()
             .await;
         match answer {
@@ -176,6 +189,8 @@ impl DestinationChecks {
                 .s3(&region)
                 .head_bucket()
                 .bucket(name)
+                .customize()
+                .config_override(self.own.s3())
                 .send()
                 .await;
             match classify::head_bucket(&region, &answer) {
@@ -235,48 +250,43 @@ where
     status
 }
 
-/// The clients of the checks, one per service and region, made when first needed.
+/// The clients of the checks, one per service and region, made when first needed from
+/// the SDK configuration of the region's targets (its endpoint, retries, the standard
+/// chain), and shared by them: what is a target's own comes with each call ([`Own`]).
 #[derive(Debug)]
-struct Clients {
+pub(super) struct CheckClients {
     sdk: SdkConfig,
-    recorder: AttemptRecorder,
-    home_region: String,
+    /// A local endpoint (the simulator, LocalStack) serves every bucket on one host, not
+    /// on a host named after each.
     path_style: bool,
     made: Mutex<Made>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Made {
-    timeouts: TimeoutConfig,
     logs: HashMap<String, aws_sdk_cloudwatchlogs::Client>,
     s3: HashMap<String, aws_sdk_s3::Client>,
     firehose: HashMap<String, aws_sdk_firehose::Client>,
 }
 
-impl Made {
-    fn new(timeouts: TimeoutConfig) -> Self {
+impl CheckClients {
+    pub(super) fn new(sdk: &SdkConfig) -> Self {
         Self {
-            timeouts,
-            logs: HashMap::new(),
-            s3: HashMap::new(),
-            firehose: HashMap::new(),
+            sdk: sdk.clone(),
+            path_style: sdk.endpoint_url().is_some(),
+            made: Mutex::default(),
         }
     }
-}
 
-impl Clients {
     fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-        let mut made = self.made();
-        let timeouts = made.timeouts.clone();
-        made.logs
+        self.made()
+            .logs
             .entry(region.to_owned())
             .or_insert_with(|| {
                 aws_sdk_cloudwatchlogs::Client::from_conf(
                     aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
                         .region(Region::new(region.to_owned()))
-                        .timeout_config(timeouts)
                         .interceptor(RequiredMembers)
-                        .interceptor(self.recorder.clone())
                         .build(),
                 )
             })
@@ -284,17 +294,14 @@ impl Clients {
     }
 
     fn firehose(&self, region: &str) -> aws_sdk_firehose::Client {
-        let mut made = self.made();
-        let timeouts = made.timeouts.clone();
-        made.firehose
+        self.made()
+            .firehose
             .entry(region.to_owned())
             .or_insert_with(|| {
                 aws_sdk_firehose::Client::from_conf(
                     aws_sdk_firehose::config::Builder::from(&self.sdk)
                         .region(Region::new(region.to_owned()))
-                        .timeout_config(timeouts)
                         .interceptor(RequiredMembers)
-                        .interceptor(self.recorder.clone())
                         .build(),
                 )
             })
@@ -303,17 +310,14 @@ impl Clients {
 
     /// `HeadBucket` answers have no body: no member to require.
     fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let mut made = self.made();
-        let timeouts = made.timeouts.clone();
-        made.s3
+        self.made()
+            .s3
             .entry(region.to_owned())
             .or_insert_with(|| {
                 aws_sdk_s3::Client::from_conf(
                     aws_sdk_s3::config::Builder::from(&self.sdk)
                         .region(Region::new(region.to_owned()))
-                        .timeout_config(timeouts)
                         .force_path_style(self.path_style)
-                        .interceptor(self.recorder.clone())
                         .build(),
                 )
             })
@@ -323,6 +327,46 @@ impl Clients {
     fn made(&self) -> MutexGuard<'_, Made> {
         // Nothing panics while holding it; a poisoned map is still a valid map.
         self.made.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What each of a target's calls sets on a shared client: its credentials and their
+/// cache, its paced HTTP client, its time limits, the interceptor counting its attempts.
+#[derive(Debug)]
+struct Own {
+    credentials: Option<SharedCredentialsProvider>,
+    http: Option<SharedHttpClient>,
+    identity_cache: Option<SharedIdentityCache>,
+    timeouts: Mutex<TimeoutConfig>,
+    recorder: AttemptRecorder,
+    home_region: String,
+}
+
+/// The overrides of one service's calls, the same for each: the builder types differ.
+macro_rules! overrides {
+    ($name:ident, $service:ident) => {
+        fn $name(&self) -> $service::config::Builder {
+            let mut overrides = $service::config::Builder::default();
+            overrides
+                .set_credentials_provider(self.credentials.clone())
+                .set_http_client(self.http.clone());
+            if let Some(cache) = &self.identity_cache {
+                overrides.set_identity_cache(cache.clone());
+            }
+            overrides
+                .timeout_config(self.timeouts().clone())
+                .interceptor(self.recorder.clone())
+        }
+    };
+}
+
+impl Own {
+    overrides!(logs, aws_sdk_cloudwatchlogs);
+    overrides!(firehose, aws_sdk_firehose);
+    overrides!(s3, aws_sdk_s3);
+
+    fn timeouts(&self) -> MutexGuard<'_, TimeoutConfig> {
+        self.timeouts.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -26,8 +26,10 @@ fn checks(endpoint: Option<&str>) -> (DestinationChecks, Arc<AtomicU64>) {
         limiter: Arc::new(Limiter::new(1.0)),
         attempts: Arc::clone(&attempts),
     };
+    let sdk = sdk.build();
     let checks = DestinationChecks::new(
-        &sdk.build(),
+        Arc::new(CheckClients::new(&sdk)),
+        &sdk,
         recorder,
         "eu-west-1",
         &PollConfig::default(),
@@ -123,10 +125,43 @@ fn clients_go_to_the_arn_region_and_an_endpoint_means_path_style() {
             .as_deref(),
         Some("eu-central-1")
     );
-    // One client per service and region, made again on a reload.
+    // One client per service and region, kept across a reload: the time limits of the
+    // new settings come with each call.
     local.clients.s3("eu-west-1");
     local.clients.s3("eu-west-1");
     assert_eq!(local.clients.made().s3.len(), 1);
-    local.reconfigure(&PollConfig::default(), Duration::from_secs(60));
-    assert!(local.clients.made().s3.is_empty());
+    let poll = PollConfig {
+        timeout: Duration::from_secs(7),
+        ..PollConfig::default()
+    };
+    local.reconfigure(&poll, Duration::from_secs(60));
+    assert_eq!(local.clients.made().s3.len(), 1);
+    for timeouts in [
+        local.own.logs().build().timeout_config().cloned(),
+        local.own.firehose().build().timeout_config().cloned(),
+        local.own.s3().build().timeout_config().cloned(),
+    ] {
+        assert_eq!(
+            timeouts.and_then(|t| t.operation_timeout()),
+            Some(Duration::from_secs(7))
+        );
+    }
+}
+
+#[test]
+fn targets_share_the_clients_and_bring_their_own_counter() {
+    let (first, first_attempts) = checks(None);
+    let (second, _) = checks(None);
+    let shared = Arc::clone(&first.clients);
+    let second = DestinationChecks {
+        clients: Arc::clone(&shared),
+        ..second
+    };
+    first.clients.logs("eu-west-1");
+    second.clients.logs("eu-west-1");
+    assert_eq!(shared.made().logs.len(), 1, "one client for both targets");
+    // The counter of each target's attempts rides on its calls, not on the client.
+    let config = first.own.logs().build();
+    assert_eq!(config.interceptors().count(), 1);
+    assert_eq!(first_attempts.load(Ordering::Relaxed), 0);
 }
