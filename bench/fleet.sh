@@ -9,9 +9,10 @@
 #
 # Usage: bench/fleet.sh
 # Environment: ACCOUNTS (500), REGIONS (eu-west-1,us-east-1), POOLS (5), SHARDS (4),
-# RATE (5: poll.requests_per_second per target), INTERVAL (60s), PROFILE (release or
-# debug), BENCH_NO_BUILD=1 (use the built binaries), BIN_DIR (take the binaries from
-# there), BENCH_KEEP=1 (keep the logs and scrapes).
+# RATE (5: poll.requests_per_second per target), INTERVAL (60s), CHECKS (1: check every
+# pool's destinations, checks.destinations; 0 by default), PROFILE (release or debug),
+# BENCH_NO_BUILD=1 (use the built binaries), BIN_DIR (take the binaries from there),
+# BENCH_KEEP=1 (keep the logs and scrapes).
 #
 # Needs curl and python3. Only loopback traffic; everything started is stopped on exit.
 set -euo pipefail
@@ -23,6 +24,7 @@ POOLS=${POOLS:-5}
 SHARDS=${SHARDS:-4}
 RATE=${RATE:-5}
 INTERVAL=${INTERVAL:-60s}
+CHECKS=${CHECKS:-0}
 PROFILE=${PROFILE:-release}
 
 say() { printf '== %s\n' "$*" >&2; }
@@ -79,6 +81,9 @@ discovery:
     regions: [${REGIONS//,/, }]
     endpoint_url: http://$SIM
 EOF
+if [[ $CHECKS == 1 ]]; then
+  printf 'checks:\n  destinations: true\n' >>"$WORK/config.yml"
+fi
 
 declare -a EXP_PID EXP_PORT START
 for ((n = 0; n < SHARDS; n++)); do
