@@ -207,7 +207,7 @@ grep -q "^cognito_exporter_pools{.*} $POOLS\$" "$WORK/www/metrics" ||
 NGINX_PORT=
 for _ in $(seq 50); do
   port=$((20000 + RANDOM % 40000))
-  if ! ss -ltn "sport = :$port" | grep -q LISTEN; then NGINX_PORT=$port; break; fi
+  if ! ss -ltn "sport = :$port" | grep LISTEN >/dev/null; then NGINX_PORT=$port; break; fi
 done
 [[ -n $NGINX_PORT ]] || die "no free port for nginx"
 cat >"$WORK/nginx/nginx.conf" <<EOF

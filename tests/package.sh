@@ -179,7 +179,7 @@ for path in \
   /usr/share/doc/$PKG/changelog.Debian.gz \
   /usr/share/doc/$PKG/changelog.gz \
   /usr/share/lintian/overrides/$PKG; do
-  awk '{print $6}' "$TMP/contents" | grep -qx ".$path" || fail "$path is not in the package"
+  awk '{print $6}' "$TMP/contents" | grep -x ".$path" >/dev/null || fail "$path is not in the package"
 done
 grep -Eq '^-rwxr-xr-x (root/root|0/0) .* \./usr/bin/cognito-exporter$' "$TMP/contents" ||
   fail "/usr/bin/$PKG is not root-owned mode 755"

@@ -170,7 +170,10 @@ web_config_example() {
   # to issue a version 3 one.
   openssl req -new -key "$dir/client.key" -subj "/CN=prometheus" 2>/dev/null |
     openssl x509 -req -days 1 -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -set_serial 7 -out "$dir/client-v1.crt" 2>/dev/null
-  openssl x509 -in "$dir/client-v1.crt" -noout -text | grep -q 'Version: 1 '
+  # Read whole before grep: grep -q leaving early would fail the pipe (pipefail).
+  local text
+  text=$(openssl x509 -in "$dir/client-v1.crt" -noout -text)
+  grep -q 'Version: 1 ' <<<"$text"
   if curl -sf -o /dev/null --cacert "$dir/ca.crt" --cert "$dir/client-v1.crt" --key "$dir/client.key" \
     -u "prometheus:$password" "https://localhost:$port/metrics"; then
     echo "run.sh: a client with an X.509 v1 certificate was served" >&2
@@ -211,8 +214,13 @@ socket_activation() {
   # The first connection starts the exporter; it is answered once the exporter runs.
   wait_for 60 curl -sf "http://127.0.0.1:$a/-/healthy" || { cat "$TMP/activated.out" >&2; return 1; }
   wait_for 60 curl -sf "http://127.0.0.1:$b/-/ready" || { cat "$TMP/activated.out" >&2; return 1; }
-  curl -sf "http://127.0.0.1:$a/metrics" | grep -q '^cognito_log_destination_configured{'
-  curl -sf "http://127.0.0.1:$b/metrics" | grep -q '^cognito_log_destination_configured{'
+  # Each body read whole first: grep -q stopping early would fail curl (pipefail).
+  local body port
+  for port in "$a" "$b"; do
+    body=$(curl -sf "http://127.0.0.1:$port/metrics")
+    grep -q '^cognito_log_destination_configured{' <<<"$body" ||
+      { echo "run.sh: no destination series on 127.0.0.1:$port" >&2; return 1; }
+  done
   local listening
   listening=$(grep -c 'msg=listening' "$TMP/activated.out" || true)
   [[ $listening == 2 ]] || { echo "run.sh: $listening listening lines, not 2" >&2; cat "$TMP/activated.out" >&2; return 1; }
