@@ -39,20 +39,8 @@ pub(super) enum Cause {
 }
 
 impl Cause {
-    const ALL: [Cause; 8] = [
-        Cause::ClientCertVersion1,
-        Cause::ClientCertExpired,
-        Cause::ClientCertUnknownIssuer,
-        Cause::ClientCertRefused,
-        Cause::NoClientCert,
-        Cause::ServerCertRefused,
-        Cause::NothingInCommon,
-        Cause::PlainHttp,
-    ];
-
-    fn index(self) -> usize {
-        Self::ALL.iter().position(|c| *c == self).unwrap_or(0)
-    }
+    /// How many causes there are: one more than the last's discriminant.
+    const COUNT: usize = Cause::PlainHttp as usize + 1;
 
     /// What happened and what to do, for the warning.
     pub(super) fn advice(self) -> &'static str {
@@ -129,14 +117,14 @@ pub(super) fn cause(error: &io::Error) -> Option<Cause> {
 /// When each cause was last warned about.
 #[derive(Debug, Default)]
 pub(super) struct Warned {
-    last: Mutex<[Option<Instant>; Cause::ALL.len()]>,
+    last: Mutex<[Option<Instant>; Cause::COUNT]>,
 }
 
 impl Warned {
     /// Whether `cause`, seen at `now`, is warned about: not within a minute before.
     pub(super) fn due(&self, cause: Cause, now: Instant) -> bool {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = &mut last[cause.index()];
+        let slot = &mut last[cause as usize];
         match slot {
             Some(at) if now.saturating_duration_since(*at) < WARN_EVERY => false,
             _ => {
