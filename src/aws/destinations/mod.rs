@@ -31,6 +31,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::attempts::AttemptRecorder;
 use super::errors::Failure;
+use super::limiter::Admitted;
 use super::members::RequiredMembers;
 use super::timeouts;
 use crate::config::PollConfig;
@@ -134,6 +135,7 @@ impl DestinationChecks {
         let client = self.clients.logs(region);
         let mut token: Option<String> = None;
         for _ in 0..MAX_LOG_GROUP_PAGES {
+            let _admitted = self.own.admit().await;
             let answer = client
                 .describe_log_groups()
                 .log_group_name_prefix(name)
@@ -160,6 +162,7 @@ impl DestinationChecks {
     }
 
     async fn stream(&self, region: &str, name: &str, arn: &str) -> DestinationStatus {
+        let _admitted = self.own.admit().await;
         let answer = self
             .clients
             .firehose(region)
@@ -184,6 +187,7 @@ impl DestinationChecks {
         arn: &str,
     ) -> (DestinationStatus, Option<String>) {
         for _ in 0..2 {
+            let _admitted = self.own.admit().await;
             let answer = self
                 .clients
                 .s3(&region)
@@ -367,6 +371,14 @@ impl Own {
 
     fn timeouts(&self) -> MutexGuard<'_, TimeoutConfig> {
         self.timeouts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for the target's turn and a place among the process's operations under way
+    /// before a call is built, as the polling's own calls do
+    /// ([`Limiter::admit`](super::Limiter::admit)): a thousand targets' checks queued as
+    /// built operations made the heap peak at 129 MB.
+    async fn admit(&self) -> Admitted<'static> {
+        self.recorder.limiter.admit().await
     }
 }
 
