@@ -262,6 +262,14 @@ fleet_smoke() {
   ACCOUNTS=10 SHARDS=2 INTERVAL=2s BIN_DIR="$bin" bash bench/fleet.sh
 }
 
+# The space left where the builds go, for the log: a build that runs out of disk fails in
+# whichever step happens to link next.
+disk_free() {
+  local dir="${CARGO_TARGET_DIR:-$PWD/target}"
+  [[ -d $dir ]] || dir=$PWD
+  df -Ph "$dir" | awk 'NR == 2 { print $4 " free on " $6 }'
+}
+
 # -------------------------------------------------------------------- running
 STEPS=(
   "tools:tools"
@@ -287,6 +295,7 @@ wanted() {
 
 PASSED=0 FAILED=0
 FAILURES=()
+echo "run.sh: disk: $(disk_free)"
 for entry in "${STEPS[@]}"; do
   NAME=${entry%:*}
   wanted "$@" || continue
@@ -301,11 +310,12 @@ for entry in "${STEPS[@]}"; do
   else
     FAILED=$((FAILED + 1))
     FAILURES+=("$NAME")
-    printf '== FAILED (%d): %s\n' "$rc" "$NAME"
+    printf '== FAILED (%d): %s (disk: %s)\n' "$rc" "$NAME" "$(disk_free)"
   fi
 done
 
 echo
+echo "run.sh: disk: $(disk_free)"
 if ((FAILED)); then
   printf 'run.sh: %d passed, %d failed: %s\n' "$PASSED" "$FAILED" "$(IFS=';'; echo "${FAILURES[*]}" | sed 's/;/; /g')"
   exit 1
