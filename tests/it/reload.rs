@@ -3,7 +3,6 @@
 //! nothing and says why; without `--web.enable-lifecycle` the endpoint refuses.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,8 +11,8 @@ use cognito_sim::SimOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::harness::{
-    REGION, fast_poll, request, scrape, scrape_until, simulator, spawn_with_config, start_with,
-    target, value,
+    REGION, fast_poll, request, rewrite, scrape, scrape_until, simulator, spawn_with_config,
+    start_with, target, value,
 };
 
 const A: &str = "111111111111";
@@ -44,14 +43,6 @@ fn config(endpoint: &str, accounts: &[&str]) -> String {
         ));
     }
     yaml
-}
-
-fn rewrite(path: &Path, yaml: &str) {
-    // Written whole and renamed into place, as an editor or a ConfigMap update does, so
-    // a reload never reads half a file.
-    let next = path.with_extension("next.yml");
-    std::fs::write(&next, yaml).expect("write config");
-    std::fs::rename(&next, path).expect("replace config");
 }
 
 /// Scrapes until `stop`, checking in every scrape that account `A`'s series are all

@@ -2,6 +2,7 @@
 //! and its log read line by line as it is written.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -63,6 +64,15 @@ pub(crate) fn spawn_with_config(
     let mut exporter = Running::spawn(command);
     let port = exporter.listening_port();
     (exporter, port, config)
+}
+
+/// Replaces the configuration file at `path` with `yaml`, written whole and renamed
+/// into place as an editor or a ConfigMap update does, so a reload never reads half a
+/// file.
+pub(crate) fn rewrite(path: &Path, yaml: &str) {
+    let next = path.with_extension("next.yml");
+    std::fs::write(&next, yaml).expect("write config");
+    std::fs::rename(&next, path).expect("replace config");
 }
 
 /// A running exporter; killed if the test ends without stopping it.

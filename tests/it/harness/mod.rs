@@ -10,7 +10,7 @@ mod tls;
 
 use std::time::Duration;
 
-pub(crate) use child::{Running, binary, binary_with_open_files, spawn_with_config};
+pub(crate) use child::{Running, binary, binary_with_open_files, rewrite, spawn_with_config};
 pub(crate) use http::{read_until, request, stuck_scrape, try_request, was_reset};
 pub(crate) use in_process::{
     ACCOUNT, Exporter, REGION, bulk_poll, config_from_yaml, create_pools, fast_poll, fault_set,
