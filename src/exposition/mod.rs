@@ -92,6 +92,8 @@ pub struct Exposition {
     targets: Mutex<BTreeMap<TargetId, Arc<TargetRender>>>,
     /// Which target (by the name logs give it) holds each live slot.
     claims: Mutex<BTreeMap<TargetId, Arc<str>>>,
+    /// Woken each time a slot is dropped, for the targets waiting for its identity.
+    released: tokio::sync::Notify,
     current: ArcSwap<Assembly>,
     /// The exporter's own metrics, encoded on each scrape.
     registry: Registry,
@@ -115,6 +117,7 @@ impl Exposition {
             headers: cache::family_headers()?,
             targets: Mutex::default(),
             claims: Mutex::default(),
+            released: tokio::sync::Notify::new(),
             current: ArcSwap::default(),
             registry,
             plain_scraped: AtomicU64::new(0),

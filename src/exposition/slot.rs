@@ -30,6 +30,24 @@ impl Exposition {
             id,
         })
     }
+
+    /// Returns once no slot of identity `id` lives (at once if none does).
+    pub(crate) async fn released(&self, id: &TargetId) {
+        loop {
+            // Registered before the look, so a slot dropped in between still wakes it.
+            let mut released = std::pin::pin!(self.released.notified());
+            released.as_mut().enable();
+            let held = self
+                .claims
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains_key(id);
+            if !held {
+                return;
+            }
+            released.await;
+        }
+    }
 }
 
 /// A claim refused: another target holds a slot for that identity.
@@ -66,11 +84,11 @@ impl Drop for TargetSlot {
         // Series first: once the claim is released another target may publish `id`,
         // and this removal must not take its series.
         self.exposition.remove(&self.id);
-        let mut claims = self
-            .exposition
+        self.exposition
             .claims
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        claims.remove(&self.id);
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+        self.exposition.released.notify_waiters();
     }
 }

@@ -213,6 +213,36 @@ fn one_identity_has_one_live_slot() {
     drop((other, second));
 }
 
+#[tokio::test(start_paused = true)]
+async fn released_waits_for_the_identitys_slot_to_go() {
+    let (exposition, _) = exposition();
+    // Nobody holds it: at once.
+    exposition.released(&id("eu-west-1")).await;
+    let held = exposition
+        .claim(id("eu-west-1"), "targets[0]".into())
+        .expect("free");
+    let other = exposition
+        .claim(id("us-east-1"), "targets[1]".into())
+        .expect("free");
+    let waiter = tokio::spawn({
+        let exposition = Arc::clone(&exposition);
+        async move { exposition.released(&id("eu-west-1")).await }
+    });
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    // Another identity's slot going does not end the wait.
+    drop(other);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(!waiter.is_finished(), "still held");
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(1), waiter)
+        .await
+        .expect("woken when the slot went")
+        .expect("no panic");
+    exposition
+        .claim(id("eu-west-1"), "targets[1]".into())
+        .expect("free to claim");
+}
+
 #[test]
 fn a_large_gzip_body_inflates_with_its_crc() {
     let (exposition, _) = exposition();

@@ -103,25 +103,37 @@ impl TargetTask {
     /// Polls until `shutdown`; the first cycle starts at once. The target's series leave
     /// the exposition when the task ends, its counters too.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) {
-        if let Some(id) = self.poll(&shutdown).await {
-            self.connection.forget(&id);
-            self.polls.forget(&id);
+        // Until the account is known, the target's failures show under its provisional
+        // identity; once known, the identified slot replaces it.
+        let settings = Arc::clone(&self.settings.borrow());
+        let mut progress = Progress {
+            provisional: self.claim_provisional(&settings),
+            ..Progress::default()
+        };
+        drop(settings);
+        let counted = self.poll(&mut progress, &shutdown).await;
+        if let Some(id) = &counted {
+            self.connection.forget(id);
+            self.polls.forget(id);
+        }
+        // The slots go only now: a target waiting for this identity may take it from
+        // here, and must not see these counters forgotten after it has counted.
+        drop(progress);
+        if counted.is_some() {
             // A scrape between the series' removal and these may have encoded the
             // counters just forgotten into the cached tail.
             self.exposition.renew_own_metrics();
         }
     }
 
-    /// Polls until `shutdown`. Returns the identity whose series the target published,
-    /// if any.
-    async fn poll(&mut self, shutdown: &CancellationToken) -> Option<TargetId> {
+    /// Polls until `shutdown`. Returns the identity whose counters the target kept, if
+    /// any.
+    async fn poll(
+        &mut self,
+        progress: &mut Progress,
+        shutdown: &CancellationToken,
+    ) -> Option<TargetId> {
         let mut settings = Arc::clone(&self.settings.borrow_and_update());
-        // Until the account is known, the target's failures show under its provisional
-        // identity; once known, the identified slot replaces it.
-        let mut progress = Progress {
-            provisional: self.claim_provisional(&settings),
-            ..Progress::default()
-        };
         let mut next = Instant::now();
         let mut first = true;
         loop {
@@ -158,7 +170,7 @@ impl TargetTask {
                 () = shutdown.cancelled() => return progress.owned(),
                 // Boxed: between cycles a target's task keeps only what it needs to start
                 // the next one, not room for a cycle's every step.
-                done = Box::pin(self.cycle(&settings, &mut progress, &deadline)) => Some(done),
+                done = Box::pin(self.cycle(&settings, progress, &deadline)) => Some(done),
                 () = deadline.passed() => None,
             };
             let (snapshot, summary) = match ended {
@@ -169,14 +181,19 @@ impl TargetTask {
                 }
                 Some(Err(Stop::Taken(taken))) => {
                     let owned = progress.owned();
-                    drop(progress);
+                    // Its provisional series would show a target that polls nothing.
+                    progress.provisional = None;
                     // Boxed: the task need not keep room for it all along.
-                    Box::pin(self.conflicted(&settings, &taken, shutdown)).await;
-                    return owned;
+                    if !Box::pin(self.conflicted(&settings, &taken, shutdown)).await {
+                        return owned;
+                    }
+                    // The identity is free: the next cycle, at once, claims it.
+                    next = Instant::now();
+                    continue;
                 }
                 Some(Err(Stop::OtherShard(id))) => {
                     let owned = progress.owned();
-                    drop(progress);
+                    progress.provisional = None;
                     tracing::info!(
                         target_name = %settings.name,
                         account = %id.account_id,
@@ -190,9 +207,9 @@ impl TargetTask {
                     shutdown.cancelled().await;
                     return owned;
                 }
-                None => self.cut_short(&settings, &mut progress, &deadline, started),
+                None => self.cut_short(&settings, progress, &deadline, started),
             };
-            self.publish(&settings, &mut progress, &snapshot, &summary);
+            self.publish(&settings, progress, &snapshot, &summary);
             self.ready.done();
             // A slow cycle delays the next one; cycles never overlap. After the first,
             // which every target runs at once to be ready, the next comes at a random
@@ -364,14 +381,15 @@ impl TargetTask {
 
     /// Another target already polls this target's account and region: publishing too
     /// would overwrite its series cycle by cycle. Says so once (an error for a
-    /// configured target, a warning for a discovered one), counts it, publishes nothing
-    /// and polls no more.
+    /// configured target, a warning for a discovered one), counts it, and publishes
+    /// nothing and polls no more until that target is gone (a reload removed it), then
+    /// returns true: this one polls the account from then on. False on `shutdown`.
     async fn conflicted(
         &mut self,
         settings: &Settings,
         taken: &Taken,
         shutdown: &CancellationToken,
-    ) {
+    ) -> bool {
         let (name, holder) = (&settings.name, &taken.holder);
         let message = format!(
             "{name} resolves to account {} in {}, which {holder} already polls: {name} \
@@ -385,7 +403,21 @@ impl TargetTask {
         }
         let _counted = self.polls.conflict(&taken.id);
         self.ready.done();
-        shutdown.cancelled().await;
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = self.exposition.released(&taken.id) => {}
+        }
+        // Its name may have changed meanwhile (a reload renumbers the targets).
+        let name = Arc::clone(&self.settings.borrow().name);
+        tracing::info!(
+            target_name = %name,
+            account = %taken.id.account_id,
+            region = %taken.id.region,
+            "{holder} no longer polls account {} in {}: {name} polls it from now on",
+            taken.id.account_id,
+            taken.id.region,
+        );
+        true
     }
 }
 

@@ -49,22 +49,26 @@ async fn no_series_stays_under_the_placeholder_account_once_the_account_is_known
 async fn pools_seen(addr: SocketAddr, times: usize) -> Vec<Vec<String>> {
     let mut seen = Vec::new();
     for _ in 0..times {
-        let text = scrape_between_cycles(addr).await;
-        let mut names: Vec<String> = text
-            .lines()
-            .filter(|l| l.starts_with("cognito_user_pool_info{"))
-            .filter_map(|l| {
-                l.split("name=\"")
-                    .nth(1)?
-                    .split('"')
-                    .next()
-                    .map(str::to_owned)
-            })
-            .collect();
-        names.sort();
-        seen.push(names);
+        seen.push(pools_seen_in(&scrape_between_cycles(addr).await));
     }
     seen
+}
+
+/// The names of the pools in scrape `text`, sorted.
+fn pools_seen_in(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("cognito_user_pool_info{"))
+        .filter_map(|l| {
+            l.split("name=\"")
+                .nth(1)?
+                .split('"')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,15 +88,18 @@ async fn two_targets_of_one_account_and_region_publish_one_set_of_pools() {
     // does.
     let endpoint = sim.endpoint_url();
     let role = format!("arn:aws:iam::{ACCOUNT}:role/exporter");
-    let yaml = format!(
-        "poll:\n  interval: 1s\n  requests_per_second: 100\ntargets:\n  \
-         - region: {REGION}\n    endpoint_url: {endpoint}\n    include: \"^prod\"\n  \
-         - region: {REGION}\n    endpoint_url: {endpoint}\n    role_arn: {role}\n    \
-         include: \"^staging\"\n"
-    );
+    let targets = [
+        format!("  - region: {REGION}\n    endpoint_url: {endpoint}\n    include: \"^prod\"\n"),
+        format!(
+            "  - region: {REGION}\n    endpoint_url: {endpoint}\n    role_arn: {role}\n    \
+             include: \"^staging\"\n"
+        ),
+    ];
+    let poll = "poll:\n  interval: 1s\n  requests_per_second: 100\ntargets:\n";
+    let yaml = format!("{poll}{}{}", targets[0], targets[1]);
     // The simulator runs on this test's runtime: blocking on the child must leave it a
     // worker.
-    let (mut exporter, port, _config) =
+    let (mut exporter, port, config) =
         tokio::task::block_in_place(|| spawn_with_config(&yaml, &[]));
     let conflict = tokio::task::block_in_place(|| exporter.wait_for("already polls"));
     let later = if conflict.contains("\"target_name\":\"targets[1]\"") {
@@ -132,6 +139,34 @@ async fn two_targets_of_one_account_and_region_publish_one_set_of_pools() {
         200,
         "the stopped target does not hold readiness"
     );
+
+    // A reload removes the earlier target: the later one, still running (its key did
+    // not change), polls the account from then on, without a restart of its own.
+    rewrite(config.path(), &format!("{poll}{}", targets[later]));
+    exporter.signal("HUP");
+    let taken_over = tokio::task::block_in_place(|| exporter.wait_for("from now on"));
+    assert!(
+        taken_over.contains("no longer polls account") && taken_over.contains(ACCOUNT),
+        "{taken_over}"
+    );
+    let expected: Vec<String> = if later == 0 {
+        vec!["prod-a".into(), "prod-b".into()]
+    } else {
+        vec!["staging-a".into()]
+    };
+    let text = scrape_until(addr, "the later target's pools, no conflict", |t| {
+        value(t, &gauge) == Some(0.0) && pools_seen_in(t) == expected
+    })
+    .await;
+    assert_eq!(
+        value(&text, &target_series("cognito_exporter_target_up", "")),
+        Some(1.0),
+        "{text}"
+    );
+    for seen in pools_seen(addr, 2).await {
+        assert_eq!(seen, expected);
+    }
     let (_, log) = tokio::task::block_in_place(|| exporter.terminate());
     assert_eq!(log.matches("already polls").count(), 1, "said once:\n{log}");
+    assert_eq!(log.matches("from now on").count(), 1, "said once:\n{log}");
 }
