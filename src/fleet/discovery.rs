@@ -31,6 +31,15 @@ pub(super) fn same_listing(a: &OrganizationsDiscovery, b: &OrganizationsDiscover
         && a.refresh_interval == b.refresh_interval
 }
 
+/// Whether a client made with `a` calls Organizations as one made with `b` would: the
+/// same time limits and pace.
+pub(super) fn same_client(a: &PollConfig, b: &PollConfig) -> bool {
+    a.timeout == b.timeout
+        && a.requests_per_second
+            .total_cmp(&b.requests_per_second)
+            .is_eq()
+}
+
 /// Starts listing in the background until `stop`.
 pub(super) async fn spawn(
     config: OrganizationsDiscovery,

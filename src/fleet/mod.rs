@@ -66,6 +66,8 @@ struct Running {
 #[derive(Debug)]
 struct Discovery {
     config: OrganizationsDiscovery,
+    /// The `poll` settings its client was made with.
+    poll: PollConfig,
     stop: CancellationToken,
     /// Which discovery this is: a listing of a replaced one is ignored.
     generation: u64,
@@ -233,12 +235,16 @@ impl Fleet {
         Ok(connections)
     }
 
-    /// Starts, restarts or stops discovery for `config`. A new listing starts at once;
-    /// the accounts of the last one are kept until it answers.
+    /// Starts, restarts or stops discovery for `config` (restarts it too when the `poll`
+    /// time limits or pace its client was made with changed). A new listing starts at
+    /// once; the accounts of the last one are kept until it answers.
     async fn set_discovery(&mut self, config: Option<OrganizationsDiscovery>) {
         self.shared.fleet.set_discovery(config.is_some());
         let unchanged = match (&self.discovery, &config) {
-            (Some(running), Some(new)) => discovery::same_listing(&running.config, new),
+            (Some(running), Some(new)) => {
+                discovery::same_listing(&running.config, new)
+                    && discovery::same_client(&running.poll, &self.poll)
+            }
             (None, None) => true,
             _ => false,
         };
@@ -270,6 +276,7 @@ impl Fleet {
         .await;
         self.discovery = Some(Discovery {
             config,
+            poll: self.poll.clone(),
             stop,
             generation,
             accounts,

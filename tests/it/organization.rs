@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use cognito_sim::{AccountInfo, RunningSim, SimOptions};
 
-use crate::harness::{Running, binary, scrape, scrape_until, spawn_with_config, value};
+use crate::harness::{Running, binary, rewrite, scrape, scrape_until, spawn_with_config, value};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
@@ -418,6 +419,46 @@ async fn many_role_targets_in_a_region_each_assume_their_role_once() {
     assert_eq!(assumed.len(), targets_expected, "{assumed:?}");
     let again: Vec<_> = assumed.iter().filter(|(_, n)| **n != 1.0).collect();
     assert!(again.is_empty(), "assumed more than once: {again:?}");
+    let (status, _) = exporter.terminate();
+    assert!(status.success());
+}
+
+/// The listing calls Organizations with the `poll` time limits in force: a reload that
+/// changes them starts discovery again with them, as it hands them to the targets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_applies_new_time_limits_to_the_listing() {
+    let sim = organization(2, 1).await;
+    // Every listing answers 1.5 s late: too late for a 1 s limit, in time for 9 s.
+    sim.state()
+        .set_faults(cognito_sim::FaultSet {
+            rules: vec![
+                cognito_sim::FaultRule::new(cognito_sim::Fault::Latency {
+                    fixed: Duration::from_millis(1500),
+                    jitter: Duration::ZERO,
+                })
+                .operation("ListAccounts"),
+            ],
+            ..cognito_sim::FaultSet::default()
+        })
+        .expect("a valid fault set");
+    let with_timeout = |timeout: &str| {
+        discovery(&sim.endpoint_url(), "").replace(
+            "interval: 2s\n",
+            &format!("interval: 2s\n  timeout: {timeout}\n"),
+        )
+    };
+    let (mut exporter, addr, file) = start(&with_timeout("1s"), &[]);
+    tokio::task::block_in_place(|| exporter.wait_for("cannot list the organization's accounts"));
+    assert!(targets(&scrape(addr).await).is_empty(), "no listing yet");
+
+    rewrite(file.path(), &with_timeout("9s"));
+    exporter.signal("HUP");
+    tokio::task::block_in_place(|| exporter.wait_for("configuration reloaded"));
+    // Two members and the management account, in two regions.
+    scrape_until(addr, "the organization listed within the new limit", |t| {
+        targets(t).len() == 6
+    })
+    .await;
     let (status, _) = exporter.terminate();
     assert!(status.success());
 }
