@@ -2,7 +2,7 @@
 //! see them: `DescribeUserPool` read when a pool is first seen and again only when
 //! `ListUserPools` shows it changed, and a log-delivery change logged and counted once.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 use cognito_sim::LogConfiguration;
@@ -394,14 +394,6 @@ fn check_openmetrics(text: &str) {
     assert!(text.ends_with("# EOF\n"));
 }
 
-fn gunzip(body: &[u8]) -> String {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(body)
-        .read_to_string(&mut text)
-        .expect("valid gzip");
-    text
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_text_formats_declare_the_counter_as_each_requires() {
     let sim = simulator().await;
@@ -426,7 +418,7 @@ async fn both_text_formats_declare_the_counter_as_each_requires() {
         let reply = request(exporter.addr, "GET", "/metrics", &headers).await;
         assert_eq!(reply.status, 200);
         if gzip {
-            gunzip(&reply.body)
+            reply.gunzipped()
         } else {
             reply.text()
         }

@@ -29,6 +29,14 @@ impl Reply {
     pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("UTF-8 body")
     }
+
+    /// The body inflated from gzip, as text.
+    pub(crate) fn gunzipped(&self) -> String {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&self.body[..]), &mut text)
+            .expect("valid gzip");
+        text
+    }
 }
 
 /// Sends one request (with `Connection: close`) and reads the whole reply.
