@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
@@ -163,12 +163,15 @@ async fn route(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Bo
         return reload(app).await;
     }
     if path == "/" {
-        let page = app.status.body(app.exposition.status());
+        let gzip = wants_gzip(req.headers());
+        let page = app.status.body(app.exposition.status(), gzip);
         let mut r = Response::new(Body::one(page));
-        r.headers_mut().insert(
+        let h = r.headers_mut();
+        h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
+        encoded(h, gzip);
         return r;
     }
     scrape(app, conn, req)
@@ -210,11 +213,7 @@ fn scrape(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
     };
     let headers = req.headers();
     let format = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-    let gzip = accepts_gzip(
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let gzip = wants_gzip(headers);
     let body = match app.exposition.body(format, gzip) {
         Ok(body) => body,
         Err(e) => {
@@ -231,11 +230,25 @@ fn scrape(app: &App, conn: &Handle, req: &Request<Incoming>) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
+    encoded(h, gzip);
+    r
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip.
+fn wants_gzip(headers: &HeaderMap) -> bool {
+    accepts_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The headers of a body that depends on `Accept-Encoding`, in gzip if `gzip`.
+fn encoded(h: &mut HeaderMap, gzip: bool) {
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    r
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {

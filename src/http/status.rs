@@ -5,16 +5,20 @@
 //! self-contained HTML document: no script, no external asset, readable on a phone.
 //!
 //! Bounded for big fleets: at most [`TARGET_ROWS`] targets and [`LISTED`] pools of
-//! each list are shown, the rest counted (about 200 kB at 1,000 targets).
+//! each list are shown, the rest counted (about 200 kB at 1,000 targets). Served
+//! gzip-compressed to a client that accepts it, compressed once per change.
 //!
 //! `format`: text escaped for HTML, times and durations as the page writes them.
 
 mod format;
 
 use std::fmt::{self, Display, Formatter};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 
 use super::ServerOptions;
 use crate::exposition::status::{Board, Coverage, LISTED, NamedPool, TargetSummary, View};
@@ -36,8 +40,17 @@ pub(crate) struct StatusPage {
     telemetry_path: String,
     demo: bool,
     shard: Shard,
-    /// The last page built, with the generation of the summaries it shows.
-    cache: Mutex<Option<(u64, Bytes)>>,
+    /// The last page built.
+    cache: Mutex<Option<Built>>,
+}
+
+/// A page built, for the generation of the summaries it shows.
+#[derive(Debug)]
+struct Built {
+    generation: u64,
+    plain: Bytes,
+    /// Compressed at the first request that accepts it.
+    gzip: Option<Bytes>,
 }
 
 impl StatusPage {
@@ -50,24 +63,41 @@ impl StatusPage {
         }
     }
 
-    /// The page showing `board` as it is now.
-    pub(crate) fn body(&self, board: &Board) -> Bytes {
+    /// The page showing `board` as it is now, gzip-compressed if `gzip`.
+    pub(crate) fn body(&self, board: &Board, gzip: bool) -> Bytes {
         // Held while building, so concurrent requests after a change build it once.
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((generation, page)) = &*cache
-            && *generation == board.generation()
-        {
-            return page.clone();
+        let built = match &mut *cache {
+            Some(built) if built.generation == board.generation() => built,
+            stale => {
+                let view = board.view();
+                stale.insert(Built {
+                    generation: view.generation,
+                    plain: Bytes::from(self.render(&view)),
+                    gzip: None,
+                })
+            }
+        };
+        if !gzip {
+            return built.plain.clone();
         }
-        let view = board.view();
-        let page = Bytes::from(self.render(&view));
-        *cache = Some((view.generation, page.clone()));
-        page
+        built
+            .gzip
+            .get_or_insert_with(|| compress(&built.plain))
+            .clone()
     }
 
     fn render(&self, view: &View) -> String {
         Page::new(self, view).to_string()
     }
+}
+
+/// `page` in gzip.
+fn compress(page: &[u8]) -> Bytes {
+    let mut gz = GzEncoder::new(Vec::with_capacity(page.len() / 4), Compression::default());
+    // Writing to a Vec cannot fail.
+    gz.write_all(page).expect("in memory");
+    Bytes::from(gz.finish().expect("in memory"))
 }
 
 /// One build of the page.

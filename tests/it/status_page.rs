@@ -71,6 +71,24 @@ async fn the_page_shows_the_pools_and_follows_the_cycles() {
         reply.header("content-type"),
         Some("text/html; charset=utf-8")
     );
+    assert_eq!(reply.header("content-encoding"), None);
+    assert_eq!(reply.header("vary"), Some("Accept-Encoding"));
+    // Compressed for a browser, which accepts gzip: the same page.
+    let gz = request(
+        exporter.addr,
+        "GET",
+        "/",
+        &[("Accept-Encoding", "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(gz.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(gz.header("content-type"), Some("text/html; charset=utf-8"));
+    // (A cycle in between may have changed the times on it: whole page, same pools.)
+    let inflated = gz.gunzipped();
+    assert!(inflated.trim_end().ends_with("</html>"), "{inflated}");
+    assert!(inflated.contains("<td>prod-bare</td>"), "{inflated}");
+    assert!(gz.body.len() < reply.body.len(), "smaller");
     let head = request(exporter.addr, "HEAD", "/", &[]).await;
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());

@@ -8,7 +8,7 @@ fn page(board: &Board, demo: bool, shard: Shard) -> String {
         demo,
         ..ServerOptions::default()
     };
-    let bytes = StatusPage::new(&options, shard).body(board);
+    let bytes = StatusPage::new(&options, shard).body(board, false);
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
@@ -160,13 +160,34 @@ fn the_demo_says_at_the_top_that_everything_is_simulated() {
 fn the_page_is_built_once_per_change() {
     let board = Board::default();
     let status = StatusPage::new(&ServerOptions::default(), Shard::default());
-    let first = status.body(&board);
-    let again = status.body(&board);
+    let first = status.body(&board, false);
+    let again = status.body(&board, false);
     assert_eq!(first.as_ptr(), again.as_ptr(), "served from the cache");
+    let gzip = status.body(&board, true);
+    assert_eq!(gunzip(&gzip), first, "the same page");
+    assert_eq!(
+        gzip.as_ptr(),
+        status.body(&board, true).as_ptr(),
+        "compressed once"
+    );
     publish(&board, "111111111111", true, vec![]);
-    let changed = status.body(&board);
+    let changed = status.body(&board, false);
     assert_ne!(first, changed);
     assert!(String::from_utf8_lossy(&changed).contains("111111111111"));
+    assert_eq!(
+        gunzip(&status.body(&board, true)),
+        changed,
+        "compressed again after the change"
+    );
+}
+
+fn gunzip(gz: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut plain)
+        .unwrap();
+    plain
 }
 
 #[test]
@@ -186,7 +207,12 @@ fn a_fleet_of_a_thousand_targets_stays_a_reasonable_page() {
         publish(&board, &format!("{t:012}"), t % 10 != 0, pools);
     }
     let text = page(&board, false, Shard::default());
-    eprintln!("the status page at 1,000 targets: {} bytes", text.len());
+    let status = StatusPage::new(&ServerOptions::default(), Shard::default());
+    eprintln!(
+        "the status page at 1,000 targets: {} bytes, {} in gzip",
+        text.len(),
+        status.body(&board, true).len()
+    );
     assert_eq!(text.matches("<td class=\"bad\">down</td>").count(), 100);
     assert!(text.contains("and 9900 more pools"), "{text:.2000}");
     assert!(text.len() < 300 * 1024, "{} bytes", text.len());
